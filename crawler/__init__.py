@@ -1,0 +1,1 @@
+"""Scrapy project: spiders, extraction, dates."""

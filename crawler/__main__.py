@@ -1,0 +1,50 @@
+"""``python -m crawler``: the crawler's command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m crawler", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    crawl = commands.add_parser("crawl", help="discover, fetch, extract, deduplicate and store")
+    crawl.add_argument("--sites", required=True, help="the sites file (TOML)")
+    crawl.add_argument("--db", required=True, help="the SQLite archive (created if absent)")
+    crawl.add_argument("--site", action="append", metavar="ID", help="crawl only this site (repeatable)")
+    crawl.add_argument("--backfill", action="store_true", help="walk every listing page, not only the new ones")
+    crawl.add_argument("--log-file", help="also log to this file, rotated at 10 MB")
+
+    demo = commands.add_parser("demo", help="serve the sample web, crawl it, print a summary")
+    demo.add_argument("--db", default="archive.db", help="the archive to write (default archive.db)")
+    demo.add_argument("--port", type=int, default=8765, help="port of the sample web (0: any free port)")
+    demo.add_argument("--fresh", action="store_true", help="delete the archive first")
+
+    serve = commands.add_parser("serve-samples", help="serve the bundled sample web on loopback addresses")
+    serve.add_argument("rest", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["serve-samples"]:
+        # The sample server has its own options; pass them through untouched.
+        from crawler.samples.server import main as serve_main
+
+        return serve_main(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.command == "crawl":
+        from crawler.crawl import main_crawl
+
+        return main_crawl(args)
+    if args.command == "demo":
+        from crawler.demo import main_demo
+
+        return main_demo(args.db, args.port, args.fresh)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,172 @@
+"""Discovery: which links of a page are articles, listings or their pagination.
+
+The rules are data: a site's own patterns first, then its CMS family's ``[discover]`` table, then the
+generic table. Patterns are regexes matched against the URL's path (with ``?query`` when there is one).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from typing import Literal
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+from parsel import Selector
+
+from crawler.config import Site
+from crawler.profiles import load_profile
+
+LinkKind = Literal["article", "pagination", "listing"]
+
+# A date printed beside a link on a listing: "15/01/2024", "15-01-2024 09:30", "2024-01-15", "(15/1/2024)".
+LISTING_DATE = re.compile(
+    r"(?:\d{1,2}:\d{2}(?::\d{2})?\s*(?:[AaPp][Mm])?\s*[-|,]?\s*)?"
+    r"\b(?:\d{1,2}[/.-]\d{1,2}[/.-]\d{4}|\d{4}-\d{2}-\d{2})"
+    r"(?:[\sT|,-]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
+)
+DATE_ATTRS = ("datetime", "content", "title")
+NEARBY_LEVELS = 3
+
+
+@dataclass(frozen=True)
+class Link:
+    url: str
+    kind: LinkKind
+    listing_date: str | None = None
+
+
+@dataclass(frozen=True)
+class Rules:
+    article: tuple[re.Pattern[str], ...]
+    listing: tuple[re.Pattern[str], ...]
+    pagination: tuple[re.Pattern[str], ...]
+    deny: tuple[re.Pattern[str], ...]
+    listing_date: tuple[str, ...]
+
+    def classify(self, url: str) -> LinkKind | None:
+        """The kind of a URL, or None when it is denied or of no interest. Deny wins, then article."""
+        target = _target(url)
+        if any(p.search(target) for p in self.deny):
+            return None
+        if any(p.search(target) for p in self.article):
+            return "article"
+        if any(p.search(target) for p in self.pagination):
+            return "pagination"
+        if any(p.search(target) for p in self.listing):
+            return "listing"
+        return None
+
+
+def rules_for(site: Site, family: str | None) -> Rules:
+    """The discovery rules of a site: its own patterns over its family's over the generic ones."""
+    return _rules(site.article_patterns, site.listing_patterns, site.deny_patterns, family or "generic")
+
+
+@cache
+def _rules(
+    article: tuple[str, ...], listing: tuple[str, ...], deny: tuple[str, ...], family: str
+) -> Rules:
+    fam = _discover_table(family)
+    gen = _discover_table("generic")
+    return Rules(
+        article=_compile(article or fam.get("article_url") or gen["article_url"]),
+        listing=_compile(listing or fam.get("listing_url") or gen["listing_url"]),
+        pagination=_compile([*fam.get("pagination_url", []), *gen["pagination_url"]]),
+        deny=_compile([*deny, *fam.get("deny_url", []), *gen["deny_url"]]),
+        listing_date=tuple(fam.get("listing_date", []) + gen.get("listing_date", [])),
+    )
+
+
+def _discover_table(family: str) -> dict:
+    try:
+        return load_profile(family).get("discover", {})
+    except KeyError:
+        return {}
+
+
+def _compile(patterns: list[str] | tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
+    return tuple(re.compile(p) for p in patterns)
+
+
+def _target(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path or '/'}?{parts.query}" if parts.query else (parts.path or "/")
+
+
+def page_links(html: str, base_url: str, rules: Rules, hosts: tuple[str, ...]) -> list[Link]:
+    """The article, listing and pagination links of a page, on the site's own hosts, first seen first.
+
+    Each article link carries the date printed beside it on the listing, when there is one, so that a
+    page whose own date lacks a year can take it from its listing.
+    """
+    selector = Selector(text=html, base_url=base_url)
+    base = _base_href(selector, base_url)
+    found: dict[str, Link] = {}
+    for anchor in selector.css("a[href]"):
+        url = _absolute(base, anchor.attrib.get("href", ""))
+        if not url or url in found or (urlsplit(url).hostname or "") not in hosts:
+            continue
+        kind = rules.classify(url)
+        if kind is None:
+            continue
+        date = nearby_date(anchor, rules, base) if kind == "article" else None
+        found[url] = Link(url, kind, date)
+    return list(found.values())
+
+
+def _base_href(selector: Selector, url: str) -> str:
+    base = selector.css("base::attr(href)").get()
+    return urljoin(url, base) if base else url
+
+
+def _absolute(base: str, href: str) -> str | None:
+    href = href.strip()
+    if not href or href.startswith(("javascript:", "mailto:", "tel:", "#")):
+        return None
+    url, _ = urldefrag(urljoin(base, href))
+    return url if url.startswith(("http://", "https://")) else None
+
+
+def nearby_date(anchor: Selector, rules: Rules, base: str) -> str | None:
+    """The date printed with a listing item: in the link itself or its nearest ancestors, as long as the
+    ancestor holds no other article link (so a neighbour's date is never taken)."""
+    own = _date_in(anchor)
+    if own:
+        return own
+    own_url = _absolute(base, anchor.attrib.get("href", ""))
+    node = anchor
+    for _ in range(NEARBY_LEVELS):
+        parents = node.xpath("..")
+        if not parents:
+            break
+        node = parents[0]
+        if _holds_other_article(node, own_url, rules, base):
+            break
+        for css in rules.listing_date:
+            for element in node.css(css):
+                date = _date_in(element)
+                if date:
+                    return date
+        date = _date_in(node)
+        if date:
+            return date
+    return None
+
+
+def _holds_other_article(node: Selector, own_url: str | None, rules: Rules, base: str) -> bool:
+    for other in node.css("a[href]"):
+        url = _absolute(base, other.attrib.get("href", ""))
+        if url and url != own_url and rules.classify(url) == "article":
+            return True
+    return False
+
+
+def _date_in(element: Selector) -> str | None:
+    for attr in DATE_ATTRS:
+        value = element.attrib.get(attr)
+        if value and LISTING_DATE.search(value):
+            return value.strip()
+    text = " ".join(t.strip() for t in element.css("::text").getall() if t.strip())
+    match = LISTING_DATE.search(text)
+    return match.group(0).strip() if match else None

@@ -1,0 +1,133 @@
+"""Item pipelines: extraction, dates, then the archive. Each is small and can be swapped in settings."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy.crawler import Crawler
+
+from crawler.extract import extract
+
+logger = logging.getLogger(__name__)
+
+
+class _Pipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> _Pipeline:
+        return cls(crawler)
+
+    @property
+    def spider(self) -> Any:
+        return self.crawler.spider
+
+
+class ExtractPipeline(_Pipeline):
+    """Turns the raw page into an Extraction (title, body, date candidates, byline...)."""
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if item.get("error"):
+            return item
+        site = self.spider.sites[item["site_id"]]
+        extraction = extract(
+            item["body"],
+            item["url"],
+            selectors=site.selectors or None,
+            headers=item["headers"],
+            family=site.family,
+        )
+        item["extraction"] = extraction.to_dict()
+        return item
+
+
+class DatePipeline(_Pipeline):
+    """Chooses the publication date among the page's candidates and the listing's date."""
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        from crawler.dates import choose_published
+
+        extraction = item.get("extraction")
+        if not extraction:
+            return item
+        candidates = list(extraction.get("date_candidates") or [])
+        if item.get("listing_date"):
+            candidates.append({"raw": item["listing_date"], "source": "listing"})
+        started = getattr(self.spider, "started", datetime.now(UTC))
+        choice = choose_published(candidates, reference=None, now=started)
+        item["published"] = choice.iso if choice else None
+        item["published_raw"] = choice.raw if choice else None
+        item["published_source"] = choice.source if choice else None
+        item["published_reason"] = choice.reason if choice else None
+        return item
+
+
+class ArchivePipeline(_Pipeline):
+    """Writes each page to the SQLite archive, one transaction per page, and the crawl's figures."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.archive: Any = None
+        self.crawl_id: int | None = None
+
+    def open_spider(self) -> None:
+        from archive.store import Archive
+
+        spider = self.spider
+        self.archive = Archive(self.crawler.settings.get("ARCHIVE_DB"))
+        self.archive.upsert_sites([s.as_record() for s in spider.sites.values()])
+        self.crawl_id = self.archive.start_crawl(
+            list(spider.sites), dict(self.crawler.settings.getdict("CRAWL_ARGS"))
+        )
+
+    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        result = self.archive.add_page(archive_record(item))
+        item["article_id"] = result.article_id
+        item["outcome"] = result.outcome
+        self.spider.figures[item["site_id"]][result.outcome] += 1
+        return item
+
+    def close_spider(self) -> None:
+        spider = self.spider
+        reason = self.crawler.stats.get_value("finish_reason") if self.crawler.stats else None
+        figures = {site: dict(counts) for site, counts in spider.figures.items()}
+        figures["_total"] = _totals(figures)
+        figures["_elapsed_seconds"] = round((datetime.now(UTC) - spider.started).total_seconds(), 2)
+        self.archive.finish_crawl(self.crawl_id, figures, str(reason or "finished"))
+        self.archive.close()
+
+
+def archive_record(item: dict[str, Any]) -> dict[str, Any]:
+    """The archive's page record from a finished item (see docs/architecture.md)."""
+    ex = item.get("extraction") or {}
+    record = {
+        "url": item["url"],
+        "site_id": item["site_id"],
+        "fetched_at": item["fetched_at"],
+        "status": item["status"],
+        "raw": item.get("body") or b"",
+        "headers": item.get("headers") or {},
+        "reason": item.get("error") or (None if ex.get("ok") else ex.get("reason") or "not an article"),
+        "published": item.get("published"),
+        "published_raw": item.get("published_raw"),
+        "published_source": item.get("published_source"),
+    }
+    for key in (
+        "title", "body", "lead", "author", "source", "canonical_url", "images", "attachments",
+        "category", "view_count", "family", "method", "encoding",
+    ):
+        record[key] = ex.get(key)
+    record["updated"] = ex.get("updated_raw")
+    record["ok"] = bool(ex.get("ok")) and not item.get("error")
+    return record
+
+
+def _totals(figures: dict[str, dict[str, int]]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for counts in figures.values():
+        for key, value in counts.items():
+            totals[key] = totals.get(key, 0) + value
+    return totals

@@ -1,0 +1,91 @@
+from pathlib import Path
+
+import pytest
+
+from crawler.config import ConfigError, load_config, parse_config
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MINIMAL = """
+[[site]]
+id = "mttq-danang"
+name = "Ủy ban MTTQ Việt Nam thành phố Đà Nẵng"
+province = "Đà Nẵng"
+kind = "front"
+start_urls = ["https://mattran.danang.gov.vn/"]
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sites.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimal_entry_is_enough(tmp_path):
+    config = load_config(write(tmp_path, MINIMAL))
+    (site,) = config.sites
+    assert site.id == "mttq-danang"
+    assert site.kind == "front"
+    assert site.hosts == ("mattran.danang.gov.vn",)
+    assert site.family is None
+
+
+def test_shipped_sites_file_is_valid():
+    config = load_config(ROOT / "sites.toml")
+    ids = {s.id for s in config.sites}
+    assert {"mttq-danang", "danang", "giaothuy", "anlao"} <= ids
+    assert len(config.sites) >= 25
+    assert {s.kind for s in config.sites} == {"government", "front", "party"}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ('kind = "front"', "key 'kind' must be one of"),
+        ('start_urls = ["https://mattran.danang.gov.vn/"]', "not an http(s) URL"),
+        ('province = "Đà Nẵng"', "unknown key(s): provnce"),
+        ('name = "Ủy ban MTTQ Việt Nam thành phố Đà Nẵng"', "missing key 'name'"),
+    ],
+)
+def test_bad_entries_name_the_site_and_the_key(tmp_path, change, message):
+    replacement = {
+        'kind = "front"': 'kind = "ngo"',
+        'start_urls = ["https://mattran.danang.gov.vn/"]': 'start_urls = ["ftp://x"]',
+        'province = "Đà Nẵng"': 'provnce = "Đà Nẵng"',
+        'name = "Ủy ban MTTQ Việt Nam thành phố Đà Nẵng"': "",
+    }[change]
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, MINIMAL.replace(change, replacement)))
+    assert "'mttq-danang'" in str(err.value)
+    assert message in str(err.value)
+
+
+def test_bad_pattern_and_duplicate_id(tmp_path):
+    with pytest.raises(ConfigError, match="article_patterns.*bad pattern"):
+        load_config(write(tmp_path, MINIMAL + 'article_patterns = ["(unclosed"]\n'))
+    with pytest.raises(ConfigError, match="duplicate id"):
+        load_config(write(tmp_path, MINIMAL + MINIMAL))
+
+
+def test_not_toml_and_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[[site]\nid="))
+    with pytest.raises(ConfigError, match="no such file"):
+        load_config(tmp_path / "absent.toml")
+
+
+def test_config_is_data_not_code():
+    # A boolean is not a number, a table is not a string: types are checked, nothing is evaluated.
+    with pytest.raises(ConfigError, match="wrong type"):
+        parse_config({"site": [{"id": "a", "name": "A", "province": "P", "kind": "party",
+                                "start_urls": ["http://a/"], "download_delay": True}]})
+    with pytest.raises(ConfigError, match=r"\[crawler\]: unknown key"):
+        parse_config({"site": [{"id": "a", "name": "A", "province": "P", "kind": "party",
+                                "start_urls": ["http://a/"]}], "crawler": {"exec": "rm -rf /"}})
+
+
+def test_select_unknown_site(tmp_path):
+    config = load_config(write(tmp_path, MINIMAL))
+    with pytest.raises(ConfigError, match="unknown site id"):
+        config.select(["nope"])
