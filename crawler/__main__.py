@@ -22,6 +22,14 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--port", type=int, default=8765, help="port of the sample web (0: any free port)")
     demo.add_argument("--fresh", action="store_true", help="delete the archive first")
 
+    sites = commands.add_parser("sites", help="check a sites file, or probe a page")
+    sites_commands = sites.add_subparsers(dest="sites_command", required=True)
+    check = sites_commands.add_parser("check", help="validate a sites file")
+    check.add_argument("--sites", required=True, help="the sites file (TOML)")
+    probe = sites_commands.add_parser("probe", help="fetch a page and show what would be extracted")
+    probe.add_argument("url")
+    probe.add_argument("--json", action="store_true", help="print JSON")
+
     serve = commands.add_parser("serve-samples", help="serve the bundled sample web on loopback addresses")
     serve.add_argument("rest", nargs=argparse.REMAINDER)
     return parser
@@ -39,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
         from crawler.crawl import main_crawl
 
         return main_crawl(args)
+    if args.command == "sites":
+        from crawler.sites import main_check, main_probe
+
+        if args.sites_command == "check":
+            return main_check(args.sites)
+        return main_probe(args.url, args.json)
     if args.command == "demo":
         from crawler.demo import main_demo
 

@@ -172,6 +172,38 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     return Config(tuple(sites), parse_crawler(data.get("crawler", {}), where), path)
 
 
+def check_config(path: str | Path) -> list[str]:
+    """Every problem of a sites file, one message each (``load_config`` stops at the first)."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return [f"{path}: cannot read: {exc}"]
+    problems = []
+    where = str(path)
+    unknown = set(data) - {"site", "crawler"}
+    if unknown:
+        problems.append(f"{where}: unknown top-level key(s): {', '.join(sorted(unknown))}")
+    try:
+        parse_crawler(data.get("crawler", {}), where)
+    except ConfigError as exc:
+        problems.append(str(exc))
+    raw_sites = data.get("site", [])
+    if not isinstance(raw_sites, list) or not raw_sites:
+        return [*problems, f"{where}: no [[site]] entries"]
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_sites, 1):
+        try:
+            site = parse_site(raw, index, where)
+        except ConfigError as exc:
+            problems.append(str(exc))
+            continue
+        if site.id in seen:
+            problems.append(f"{where}: site {site.id!r}: duplicate id")
+        seen.add(site.id)
+    return problems
+
+
 def parse_crawler(raw: Any, where: str) -> CrawlerOptions:
     if not isinstance(raw, dict):
         raise ConfigError(f"{where}: [crawler] must be a table")
@@ -238,14 +270,31 @@ def _check_values(raw: dict[str, Any], label: str) -> None:
                 re.compile(pattern)
             except (re.error, TypeError) as exc:
                 raise ConfigError(f"{label}: key {key!r}: bad pattern {pattern!r}: {exc}") from None
-    for key in raw.get("selectors", {}):
+    for key, value in raw.get("selectors", {}).items():
         if key not in SELECTOR_KEYS:
             raise ConfigError(f"{label}: key 'selectors.{key}' is unknown (known: {', '.join(SELECTOR_KEYS)})")
+        for css in [value] if isinstance(value, str) else value if isinstance(value, list) else [None]:
+            problem = _css_problem(css)
+            if problem:
+                raise ConfigError(f"{label}: key 'selectors.{key}': {problem}")
     for key in ("concurrency", "max_pages", "max_listing_pages"):
         if key in raw and raw[key] < 1:
             raise ConfigError(f"{label}: key {key!r} must be at least 1")
     if raw.get("download_delay", 0) < 0:
         raise ConfigError(f"{label}: key 'download_delay' must not be negative")
+
+
+def _css_problem(css: Any) -> str | None:
+    """Why a CSS selector cannot be used, or None."""
+    from cssselect import GenericTranslator, SelectorError
+
+    if not isinstance(css, str) or not css.strip():
+        return "must be a CSS selector or a list of them"
+    try:
+        GenericTranslator().css_to_xpath(css)
+    except SelectorError as exc:
+        return f"bad CSS selector {css!r}: {exc}"
+    return None
 
 
 def _is(value: Any, kind: type | tuple[type, ...]) -> bool:

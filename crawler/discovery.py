@@ -170,3 +170,86 @@ def _date_in(element: Selector) -> str | None:
     text = " ".join(t.strip() for t in element.css("::text").getall() if t.strip())
     match = LISTING_DATE.search(text)
     return match.group(0).strip() if match else None
+
+
+# -- sitemaps and feeds ---------------------------------------------------------------------------------
+
+MAX_SITEMAP_ENTRIES = 50_000
+FEED_TYPES = ("application/rss+xml", "application/atom+xml")
+
+
+@dataclass(frozen=True)
+class SitemapEntry:
+    url: str
+    is_sitemap: bool
+    lastmod: str | None = None
+
+
+def robots_sitemaps(robots_txt: str, base_url: str) -> list[str]:
+    """The ``Sitemap:`` lines of a robots.txt."""
+    found = []
+    for line in robots_txt.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip().lower() == "sitemap" and value.strip():
+            found.append(urljoin(base_url, value.strip()))
+    return found
+
+
+def sitemap_entries(body: bytes) -> list[SitemapEntry]:
+    """Entries of a sitemap or sitemap index. Entities are never resolved (no XML bomb), and a sitemap of
+    more than MAX_SITEMAP_ENTRIES entries is cut there."""
+    from scrapy.utils.sitemap import Sitemap
+
+    try:
+        sitemap = Sitemap(body)
+    except Exception:  # lxml raises several types on garbage; a bad sitemap is just empty
+        return []
+    is_index = sitemap.type == "sitemapindex"
+    entries = []
+    try:
+        for entry in sitemap:
+            if len(entries) >= MAX_SITEMAP_ENTRIES:
+                break
+            if entry.get("loc"):
+                entries.append(SitemapEntry(entry["loc"], is_index, entry.get("lastmod") or None))
+    except Exception:
+        pass  # a truncated sitemap still yields what came before the break
+    return entries
+
+
+def feed_urls(html: str, base_url: str) -> list[str]:
+    """RSS and Atom feeds a page announces with ``<link rel=alternate>``."""
+    selector = Selector(text=html, base_url=base_url)
+    urls = []
+    for link in selector.css("link[rel=alternate][href]"):
+        if (link.attrib.get("type") or "").lower() in FEED_TYPES:
+            urls.append(urljoin(base_url, link.attrib["href"]))
+    return urls
+
+
+def feed_items(body: bytes) -> list[tuple[str, str | None]]:
+    """(link, date) of each RSS item or Atom entry."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, recover=True, huge_tree=False)
+    try:
+        root = etree.fromstring(body, parser=parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return []
+    if root is None:
+        return []
+    items = []
+    for node in root.iter():
+        tag = etree.QName(node).localname if isinstance(node.tag, str) else ""
+        if tag == "item":
+            link = node.findtext("link") or ""
+            date = node.findtext("pubDate")
+        elif tag == "entry":
+            href = next((el.get("href") for el in node if etree.QName(el).localname == "link"), None)
+            link = href or ""
+            date = next((el.text for el in node if etree.QName(el).localname in ("published", "updated")), None)
+        else:
+            continue
+        if link.strip():
+            items.append((link.strip(), date.strip() if date else None))
+    return items

@@ -16,7 +16,12 @@ def now_iso() -> str:
 
 
 def page_item(
-    response: Response, *, site_id: str, listing_date: str | None, listing_url: str | None
+    response: Response,
+    *,
+    site_id: str,
+    listing_date: str | None,
+    listing_url: str | None,
+    sitemap_lastmod: str | None = None,
 ) -> dict[str, Any]:
     """An article page as fetched: the raw bytes and headers, with where it was found."""
     return {
@@ -30,6 +35,7 @@ def page_item(
         "fetched_at": now_iso(),
         "listing_date": listing_date,
         "listing_url": listing_url,
+        "sitemap_lastmod": sitemap_lastmod,
     }
 
 

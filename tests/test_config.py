@@ -89,3 +89,11 @@ def test_select_unknown_site(tmp_path):
     config = load_config(write(tmp_path, MINIMAL))
     with pytest.raises(ConfigError, match="unknown site id"):
         config.select(["nope"])
+
+
+def test_bad_css_selector_is_named(tmp_path):
+    text = MINIMAL + '[site.selectors]\nbody = "div..content"\n'
+    with pytest.raises(ConfigError, match=r"'mttq-danang'.*selectors.body.*bad CSS selector"):
+        load_config(write(tmp_path, text))
+    good = MINIMAL + '[site.selectors]\nbody = ["div.content", "#main article"]\n'
+    assert load_config(write(tmp_path, good)).sites[0].selectors["body"] == ["div.content", "#main article"]
