@@ -13,7 +13,7 @@ import sqlite_utils
 
 from .dedup import DEDUP_DDL
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Columns of a page row that also describe its article (copied to ``articles`` from the canonical page).
 STORY_COLUMNS = {
@@ -181,7 +181,15 @@ def _v1(db: sqlite_utils.Database) -> None:
         db.execute(ddl)
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1]
+def _v2(db: sqlite_utils.Database) -> None:
+    # The URL exactly as the crawler gave it: its "already archived?" check compares link strings.
+    if "raw_url" not in db["pages"].columns_dict:
+        db["pages"].add_column("raw_url", str)
+    db["pages"].create_index(["raw_url"], if_not_exists=True)
+
+
+# MIGRATIONS[n] brings a database from version n to n + 1.
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_v1, _v2]
 
 
 def migrate(conn: sqlite3.Connection) -> int:

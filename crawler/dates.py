@@ -11,12 +11,13 @@ search over a page.
 
 1. ISO 8601 and the PHP ``date('Y-m-dTH:i:s')`` quirk of NukeViet and VHV (``2024-01-15+0709:30:00``,
    ``2026-09-30+0716:14:33``, ``…ICT09:30:00``) are read by two anchored regexes.
-2. A Vietnamese pre-pass (vocabulary in ``VOCAB``) removes the "(GMT+7)" zone, view-count tails ("| Lượt xem:
-   123"), weekdays, labels ("Đăng ngày", "Cập nhật:", "lúc"), and rewrites "14 giờ 05 phút", "14h05" and
-   "15 tháng 10 năm 2024" as numbers. Day-parts ("Sáng", "Chiều", "Tối"...) and SA/CH, AM/PM are kept as markers.
+2. A Vietnamese pre-pass (vocabulary in ``VOCAB``, ``MONTH_NAMES``, ``DAY_PARTS``) removes the "(GMT+7)" zone,
+   view-count tails ("| Lượt xem: 123"), weekdays, labels ("Đăng ngày", "Cập nhật:", "lúc"), and rewrites
+   "14 giờ 05 phút", "14h05", "15 tháng 10 năm 2024" and "Tháng Mười 15, 2024" as numbers. Day-parts ("Sáng",
+   "Chiều", "Tối"...) and SA/CH, AM/PM are kept as markers. Lunar dates ("tháng Giêng", "âm lịch") are refused.
 3. Fast path: what is left is tokenised (day-first date, time, marker, trailing count, separators). It must be
    exactly one date, at most one time, and counts only after both; anything else numeric is refused (phone
-   numbers, document numbers, ranges). Only when words remain (English or spelled-out months) does dateparser
+   numbers, document numbers, ranges). Only when a month name remains (English months, mostly) does dateparser
    (``languages=['vi', 'en']``, ``DATE_ORDER='DMY'``, absolute dates only, day, month and year required) get the
    cleaned expression; its answer must account for every number in the text and for a four-digit year.
 4. A date without a year ("Sáng 3-4", "Ngày 5-4") takes the year that puts it closest to ``reference`` (so
@@ -47,6 +48,9 @@ Refinements: a date without a year takes its year from the best candidate that h
 When the winner has only a day and a lower-ranked visible/meta/jsonld/listing candidate has a time on the
 same day, that time is used (the day still comes from the winner; the reason names the donor), since it is
 the same publication stamp at a finer grain; a donor on another day is never mixed in.
+
+Public API: ``parse_date``, ``parse_first_sentence`` (with ``first_sentence_expression``), ``parse_url_date``,
+``choose_published``; results are ``ParsedDate`` and ``DateChoice``. None of them raises on any input.
 
 CLI: ``python -m crawler.dates [--reference YYYY-MM-DD]`` reads one expression a line on standard input and
 prints one ISO value a line (an empty line where there is no date).
@@ -92,14 +96,29 @@ VOCAB: dict[str, tuple[str, ...]] = {
     # Markers of a 12-hour clock ("02:30 CH" is 14:30; SA = sáng, CH = chiều on Vietnamese Windows servers).
     "am": ("sa", "am", "a.m."),
     "pm": ("ch", "pm", "p.m."),
-    # Labels of the counters that follow a date line ("12-09-2023 | Lượt xem: 255"): the tail is dropped.
-    "counters": (
+    # Labels of what may follow a date line ("12-09-2023 | Lượt xem: 255", "| Tác giả: ..."): the tail from
+    # the label on is dropped, with a count just before it ("255 lượt xem").
+    "tails": (
         "lượt xem", "lượt đọc", "lượt truy cập", "số lượt xem", "đã xem", "views", "view", "bình luận",
-        "phản hồi",
+        "phản hồi", "tác giả", "nguồn", "chia sẻ", "in bài", "bản in", "cỡ chữ",
     ),
+    # Words that name a month: only text with one of them goes to dateparser ("tháng Mười", "October").
+    "months": (
+        "tháng", "january", "february", "march", "april", "may", "june", "july", "august", "september",
+        "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept",
+        "oct", "nov", "dec",
+    ),
+    # Lunar calendar: "tháng Giêng", "tháng Chạp", "(âm lịch)" are not Gregorian dates; refused.
+    "lunar": ("giêng", "chạp", "âm lịch"),
     # Names of the Vietnamese zone printed in place of an offset.
     "zones": ("ict", "giờ việt nam", "giờ hà nội"),
 }
+
+# Months spelled out ("Tháng Mười 15, 2024" on WordPress in Vietnamese; dateparser misses "Tháng Năm").
+MONTH_NAMES: dict[str, int] = {
+    "một": 1, "hai": 2, "ba": 3, "tư": 4, "bốn": 4, "năm": 5, "sáu": 6, "bảy": 7, "bẩy": 7,
+    "tám": 8, "chín": 9, "mười": 10, "mười một": 11, "mười hai": 12,
+}  # fmt: skip
 
 # Day-parts: the word and the 12-hour-clock hours it moves to the afternoon ("2 giờ chiều" is 14:00,
 # "8 giờ tối" 20:00, "11 giờ đêm" 23:00 but "2 giờ đêm" stays 02:00). Hours already past 12 are left alone.
@@ -113,6 +132,7 @@ DAY_PARTS: dict[str, tuple[int, int] | None] = {
 }
 
 MIN_YEAR = 1990  # no Vietnamese provincial portal published news before the 1990s
+MAX_OFFSET = timedelta(hours=14)  # the widest UTC offset in use
 MAX_EXPRESSION = 200  # a date expression is short; longer input is the caller's mistake, not a date line
 SOURCES: tuple[str, ...] = ("visible", "meta", "jsonld", "url", "listing", "first_sentence")
 TIME_DONORS: tuple[str, ...] = ("visible", "meta", "jsonld", "listing")
@@ -256,19 +276,35 @@ _ISO = re.compile(
 # PHP's date('Y-m-dTH:i:s'): T prints the zone abbreviation ("+07", "ICT") between the day and the time.
 _PHP_T = re.compile(r"(\d{4})-(\d{2})-(\d{2})\s*(?P<zone>[+-]\d{2}(?::?\d{2})?|[a-z]{2,5})\s*(\d{2}):(\d{2}):(\d{2})")
 
-_GMT = re.compile(r"\(?\s*\b(?:gmt|utc)\s*(?:([+-])\s*(\d{1,2})(?::?(\d{2}))?)?\s*\)?")
-_ZONE_WORDS = re.compile(rf"\(?\s*\b(?:{_words(VOCAB['zones'])})\b\s*\)?")
-_COUNTER_TAIL = re.compile(rf"(?:(?<![\d.,])\d[\d.,]*\s*)?\b(?:{_words(VOCAB['counters'])})\b.*$")
+_NOT_AFTER_LETTER = r"(?<![a-z])"  # word edges on folded text; digits may touch a word ("2024Thứ 4")
+_NOT_BEFORE_LETTER = r"(?![a-z])"
+_GMT = re.compile(r"\(?\s*(?<![a-z])(?:gmt|utc)\s*(?:([+-])\s*(\d{1,2})(?::?(\d{2}))?(?!\d))?\s*\)?")
+_ZONE_WORDS = re.compile(rf"\(?\s*{_NOT_AFTER_LETTER}(?:{_words(VOCAB['zones'])}){_NOT_BEFORE_LETTER}\s*\)?")
+_TAIL = re.compile(
+    rf"(?:(?<![\d.,])\d[\d.,]*\s*)?{_NOT_AFTER_LETTER}(?:{_words(VOCAB['tails'])}){_NOT_BEFORE_LETTER}.*$"
+)
 _GIO = re.compile(r"(?<![\d:])(\d{1,2})\s*gio\b(?:\s*(\d{1,2})\s*(?:phut\b)?)?(?:\s*(\d{1,2})\s*giay\b)?")
 _H = re.compile(r"(?<![\w:])(\d{1,2})h(\d{2})?(?!\w)")
 _THANG = re.compile(r"(?<!\d)(\d{1,2})\s*thang\s*(\d{1,2})(?!\d)(?:\s*,?\s*(?:nam\s*)?(\d{4})(?!\d))?")
-_WEEKDAY = re.compile(rf"\b(?:{_words(VOCAB['weekdays'])})\b")
-_LABEL = re.compile(rf"\b(?:{_words(VOCAB['labels'])})\b\s*:?")
+_MONTH_NUMBER = {fold(k): v for k, v in MONTH_NAMES.items()}
+_MONTH_NAME = rf"(?P<mname>{_words(MONTH_NAMES)}){_NOT_BEFORE_LETTER}"
+# Spelled months only with a year: "tháng sau" also means "next month".
+_THANG_NAME_FIRST = re.compile(
+    rf"{_NOT_AFTER_LETTER}thang\s+{_MONTH_NAME}\s*(?P<d>\d{{1,2}})\s*,?\s*(?P<y>\d{{4}})(?!\d)"
+)
+_THANG_NAME_LAST = re.compile(
+    rf"(?<!\d)(?P<d>\d{{1,2}})\s*thang\s+{_MONTH_NAME}\s*,?\s*(?:nam\s+)?(?P<y>\d{{4}})(?!\d)"
+)
+_LUNAR = re.compile(rf"{_NOT_AFTER_LETTER}(?:{_words(VOCAB['lunar'])}){_NOT_BEFORE_LETTER}")
+_WEEKDAY = re.compile(rf"{_NOT_AFTER_LETTER}(?:{_words(VOCAB['weekdays'])})(?![a-z0-9])")
+_LABEL = re.compile(rf"{_NOT_AFTER_LETTER}(?:{_words(VOCAB['labels'])}){_NOT_BEFORE_LETTER}\s*:?")
+_MONTH_WORD = re.compile(rf"{_NOT_AFTER_LETTER}(?:{_words(VOCAB['months'])})")
 
 _TOKEN = re.compile(
     r"(?P<ymd>(?<!\d)\d{4}(?P<ysep>[-/.])\d{1,2}(?P=ysep)\d{1,2}(?!\d))"
     r"|(?P<dmy>(?<!\d)\d{1,2}(?P<dsep>[-/.])\d{1,2}(?:(?P=dsep)(?:\d{4}|\d{2}))?(?![\d]))"
     r"|(?P<time>(?<!\d)\d{1,2}:\d{2}(?::\d{2})?(?!\d))"
+    r"|(?P<offset>(?<!\d)\+\d{2}(?::?\d{2})?(?!\d))"  # "+07:00" after a time; a "-" would be a separator
     rf"|(?P<am>(?<!\w)(?:{_words(VOCAB['am'])})(?!\w))"
     rf"|(?P<pm>(?<!\w)(?:{_words(VOCAB['pm'])})(?!\w))"
     rf"|(?P<part>\b(?:{_words(DAY_PARTS)})\b)"
@@ -386,6 +422,8 @@ def _assemble(parts: _Parts, reference: date | None, now_vn: datetime) -> Parsed
     hour = _hour_24(parts)
     if parts.hour is not None and (hour is None or hour > 23 or parts.minute > 59 or parts.second > 59):
         return None
+    if parts.offset is not None and abs(parts.offset) > MAX_OFFSET:
+        return None  # no such zone: the time cannot be placed
     if hour is None:
         result = _from_day(day)
     else:
@@ -420,6 +458,8 @@ def parse_date(
     ref = _reference_day(reference)
     norm = _normalise(text)
     pair = (norm, fold(norm))
+    if _LUNAR.search(pair[1]):
+        return None  # a lunar date: converting it is not this module's job, and guessing would be wrong
     iso = _parse_iso(pair[1])
     if iso is not None:
         return _assemble(iso, ref, now_vn)
@@ -429,8 +469,8 @@ def parse_date(
         if offset is not None and parts.offset is None:
             parts.offset = offset
         return _assemble(parts, ref, now_vn)
-    if _LETTER.search(pair[1]) is None:
-        return None  # numbers only and not a date: a phone or document number, a range, a lone time
+    if _MONTH_WORD.search(pair[1]) is None:
+        return None  # no month name: a phone or document number, a range, a lone time, stray words
     return _parse_with_dateparser(pair[0], offset, now_vn)
 
 
@@ -462,13 +502,17 @@ def _prepass(pair: Pair) -> tuple[Pair, timedelta | None]:
 
     pair = _sub(_GMT, gmt, pair)
     pair = _sub(_ZONE_WORDS, lambda m: " ", pair)  # "ICT" is Vietnam's own zone: the default
-    pair = _sub(_COUNTER_TAIL, lambda m: " ", pair)
+    pair = _sub(_TAIL, lambda m: " ", pair)
     pair = _sub(_GIO, _gio_to_clock, pair)
     pair = _sub(_H, lambda m: f"{m.group(1)}:{m.group(2) or '00'}", pair)
     pair = _sub(_THANG, lambda m: "/".join(g for g in m.groups() if g), pair)
+    for spelled in (_THANG_NAME_FIRST, _THANG_NAME_LAST):
+        pair = _sub(spelled, lambda m: f"{m['d']}/{_MONTH_NUMBER[m['mname']]}/{m['y']}", pair)
     pair = _sub(_WEEKDAY, lambda m: " ", pair)
     pair = _sub(_LABEL, lambda m: " ", pair)
-    return pair, (offsets[0] if len(offsets) == 1 else None)
+    if len(set(offsets)) > 1:
+        offsets = [MAX_OFFSET * 2]  # two different zones named: no time can be trusted
+    return pair, (offsets[0] if offsets else None)
 
 
 def _gio_to_clock(m: re.Match[str]) -> str:
@@ -482,6 +526,7 @@ def _tokenise(folded: str) -> _Parts | None:
     date_token: re.Match[str] | None = None
     clock: str | None = None
     meridiem: str | None = None
+    offset: str | None = None
     day_parts: set[str] = set()
     counted = False
     pos = 0
@@ -507,6 +552,10 @@ def _tokenise(folded: str) -> _Parts | None:
             clock = m.group(kind)
         elif kind in ("am", "pm"):
             meridiem = kind
+        elif kind == "offset":
+            if clock is None:
+                return None  # an offset belongs after a time
+            offset = m.group(kind)
         elif kind == "part":
             day_parts.add(m.group(kind))
     if pos != len(folded) or date_token is None or (meridiem and clock is None) or len(day_parts) > 1:
@@ -519,6 +568,7 @@ def _tokenise(folded: str) -> _Parts | None:
         parts.hour, parts.minute = hms[0], hms[1]
         parts.second = hms[2] if len(hms) > 2 else 0
     parts.meridiem = meridiem
+    parts.offset = _zone_offset(offset)
     parts.day_part = next(iter(day_parts), None)
     return parts
 
@@ -567,6 +617,8 @@ def _parse_with_dateparser(text: str, offset: timedelta | None, now_vn: datetime
     if not has_time:
         return _plausible(_from_day(found.date()), now_vn.date())
     if found.tzinfo is None:
+        if offset is not None and abs(offset) > MAX_OFFSET:
+            return None
         found = found.replace(tzinfo=timezone(offset) if offset is not None else VN_TZ)
     return _plausible(_from_datetime(found), now_vn.date())
 
@@ -584,7 +636,7 @@ def _accounts_for_numbers(text: str, found: datetime) -> bool:
 # First sentence: only a date at its very start counts
 # --------------------------------------------------------------------------------------------------------------
 _PAREN_PREFIX = re.compile(r"^\s*(?:\([^()]{1,80}\)|\[[^\[\]]{1,80}\])\s*(?:[-:]\s*)?")
-_DATELINE = re.compile(r"^\s*([^\s-][^-:]{0,40}?)\s+[-:]\s+")
+_DATELINE = re.compile(r"^\s*([^\d\s\-:][^\d\-:]{0,40}?)\s*[-:]\s+")
 _LEAD_WORDS = _words(
     ("vào", "lúc", "rạng", "buổi", "hôm", "nay", "qua", "ngày") + tuple(DAY_PARTS) + VOCAB["weekdays"]
 )
@@ -599,21 +651,19 @@ _FIRST_SENTENCE = re.compile(
     rf"(?:{_FS_TIME}(?:\s+(?:{_FS_PART})\b)?[\s,]+(?:(?:{_LEAD_WORDS})\b[\s,]*)*)?"
     rf"\(?\s*{_FS_DATE}\s*\)?"
     rf"(?:[\s,]+(?:luc\s+)?{_FS_TIME}(?:\s+(?:{_FS_PART})\b)?)?"
-    r"(?![\w/.-]\w)"
+    r"(?!\w)(?![/.-]\w)"  # "Ngày 14-15/10" is a range and "15/10/2024/QĐ" a number: not a date
 )
 
 
 def _strip_dateline(norm: str) -> str:
-    """Drop "(Đài An Lão) ", "(Mặt trận) - ", "HƯNG YÊN - " or "baohungyen.vn - " before the sentence."""
+    """Drop "(Đài An Lão) ", "(Mặt trận) - ", "HƯNG YÊN - " or "Báo Hưng Yên - " before the sentence."""
     m = _PAREN_PREFIX.match(norm)
     if m:
         return norm[m.end():]
+    # Any short head without digits before " - " or ": " ("HƯNG YÊN - ", "Báo Nam Định - "): the rest must
+    # still open with a date, so dropping a head that was not a dateline costs nothing.
     m = _DATELINE.match(norm)
-    if m:
-        head = m.group(1)
-        if (head.isupper() or re.fullmatch(r"[\w.]+\.vn", head, re.IGNORECASE)) and _LETTER.search(head):
-            return norm[m.end():]
-    return norm
+    return norm[m.end():] if m else norm
 
 
 def first_sentence_expression(text: str) -> str | None:
@@ -639,12 +689,15 @@ def parse_first_sentence(
 # --------------------------------------------------------------------------------------------------------------
 # URL
 # --------------------------------------------------------------------------------------------------------------
-_URL_DAY = re.compile(r"/((?:19|20)\d{2})([/-])(\d{1,2})\2(\d{1,2})(?=/|$)")
+_URL_DAY = re.compile(r"(?<!\d)((?:19|20)\d{2})([/-])(\d{1,2})\2(\d{1,2})(?!\d)")
 
 
 @_never_raise
 def parse_url_date(url: str, now: datetime | None = None) -> ParsedDate | None:
-    """A publication day in the URL path: /2024/10/15/ (WordPress), /Pages/2024-10-15/ (Tân Dân)."""
+    """A publication day in the URL path: /2024/10/15/ (WordPress), /Pages/2024-10-15/ (Tân Dân).
+
+    Takes the whole URL or only its date part ("2024/10/15", as the extractor passes it).
+    """
     if not isinstance(url, str):
         return None
     m = _URL_DAY.search(urlsplit(url.strip()).path)

@@ -18,7 +18,7 @@ def main_demo(db: str, port: int, fresh: bool) -> int:
     with tempfile.TemporaryDirectory() as tmp, SampleWeb(port=port) as web:
         config = Path(tmp) / "sample-sites.toml"
         web.write_config(config)
-        print(f"demo: sample web serving {len(web.site_ids)} sites on 127.0.0.11-{10 + len(web.site_ids)}:{web.port}")
+        print(f"demo: sample web serving {len(web.sites)} sites on 127.0.0.11-{10 + len(web.sites)}:{web.port}")
         status = subprocess.call(
             [sys.executable, "-m", "crawler", "crawl", "--sites", str(config), "--db", str(db_path)]
         )

@@ -176,3 +176,21 @@ def test_bad_config_cannot_start(tmp_path):
     assert result.stderr.strip().count("\n") == 0 and "cannot start" in result.stderr
     unwritable = crawl(Path(__file__).resolve().parents[1] / "sites.toml", tmp_path / "no" / "such" / "a.db")
     assert unwritable.returncode == 2 and "does not exist" in unwritable.stderr
+
+
+def test_canonical_copy_is_the_original_named_by_the_source_line(crawled):
+    pages = page_rows(crawled)
+    articles = {row["id"]: row for row in rows(crawled["db"], "select * from articles")}
+    groups: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for key, exp in expectations().items():
+        groups[exp["dup_group"]].append(key)
+    checked = 0
+    for keys in groups.values():
+        if len(keys) < 2:
+            continue
+        originals = [k for k in keys if not expectations()[k]["source"]]
+        assert len(originals) == 1
+        story = articles[pages[keys[0]]["article_id"]]
+        assert (story["site_id"], path_of(story["url"])) == originals[0]
+        checked += 1
+    assert checked >= 6

@@ -42,9 +42,6 @@ class FilterResult:
     kept: list[int]
     removed: list[tuple[int, Rule]]
 
-    def removed_of_kind(self, kind: str) -> list[int]:
-        return [index for index, rule in self.removed if rule.kind == kind]
-
 
 @lru_cache(maxsize=4)
 def load_rules(path: str | None = None) -> tuple[Rule, ...]:

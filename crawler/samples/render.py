@@ -10,16 +10,18 @@ import hashlib
 import json
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape as xml_escape
 
 import jinja2
+from markupsafe import Markup
 
 from . import datefmt
 from .datefmt import DateLine
 from .site import (
+    PAGE_SIZE,
     TEMPLATES_DIR,
     Article,
     Category,
@@ -29,8 +31,8 @@ from .site import (
     category_path,
     home_path,
     image_url,
-    listing_page_url,
     liferay_portlet_id,
+    listing_page_url,
     page_count,
     vhv_site_id,
 )
@@ -170,9 +172,17 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["b64json"] = _b64json
-    env.filters["upper_vi"] = lambda s: s.upper()
+    env.filters["alias"] = alias
     env.globals["nfc"] = lambda s: unicodedata.normalize("NFC", s)
     return env
+
+
+def alias(text: str) -> str:
+    """ASCII URL alias of a Vietnamese phrase, as the CMSs build tag and page aliases."""
+    folded = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    ascii_text = "".join(ch for ch in folded if not unicodedata.combining(ch)).lower()
+    words = "".join(ch if ch.isalnum() else " " for ch in ascii_text).split()
+    return "-".join(words)
 
 
 def _b64json(value: Any) -> str:
@@ -219,29 +229,34 @@ def common_context(site: SampleSite, base_url: str) -> dict[str, Any]:
 def new_documents(site: SampleSite) -> list[dict[str, str]]:
     """The 'Văn bản mới' sidebar: document numbers and dates (other dates on the page, on purpose)."""
     return [
-        {"number": f"{100 + i * 7}/QĐ-UBND", "title": f"Quyết định số {100 + i * 7}/QĐ-UBND", "date": f"{5 + i}/11/2024"}
+        {
+            "number": f"{100 + i * 7}/QĐ-UBND",
+            "title": f"Quyết định số {100 + i * 7}/QĐ-UBND",
+            "date": f"{5 + i}/11/2024",
+        }
         for i in range(3)
     ]
 
 
-def render(site: SampleSite, name: str, **ctx: Any) -> str:
-    template = environment().get_template(f"{site.family}/{name}")
-    return template.render(**ctx)
+def render(site: SampleSite, name: str, **extra: Any) -> str:
+    """Render templates/<family>/<name> with the common context plus `extra`."""
+    ctx = common_context(site, extra.pop("base_url"))
+    ctx.update(extra)
+    return environment().get_template(f"{site.family}/{name}").render(**ctx)
 
 
 def render_home(site: SampleSite, base_url: str) -> str:
-    ctx = common_context(site, base_url)
     views = [article_view(site, a) for a in site.sorted_articles()[:HOME_LATEST]]
     blocks = [
         {
             "cat": c,
             "url": category_path(site, c.key),
             "first_page_url": listing_page_url(site, c.key, 1),
-            "items": [article_view(site, a) for a in site.sorted_articles(c.key)[:3]],
+            "articles": [article_view(site, a) for a in site.sorted_articles(c.key)[:3]],
         }
         for c in site.categories
     ]
-    return render(site, "home.html", page="home", items=views, cat_blocks=blocks, **ctx)
+    return render(site, "home.html", base_url=base_url, page="home", items=views, cat_blocks=blocks)
 
 
 @dataclass
@@ -260,31 +275,33 @@ class Pager:
         return self.urls.get(self.page + 1)
 
 
-def render_listing(site: SampleSite, cat_key: str, page: int, base_url: str, *, static_form: bool = False) -> str | None:
+def render_listing(
+    site: SampleSite, cat_key: str, page: int, base_url: str, *, static_form: bool = False
+) -> str | None:
     """Page N of a category, or None when out of range. `static_form` is VHV's /chuyen-muc-...-N.html page."""
     cat = site.category(cat_key)
     items = site.sorted_articles(cat_key)
     pages = page_count(len(items))
     if page < 1 or page > pages:
         return None
-    chunk = items[(page - 1) * 4 : page * 4]
+    chunk = items[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     urls = {n: listing_page_url(site, cat_key, n) for n in range(1, pages + 1)}
     if site.family != "vhv":
         urls[1] = category_path(site, cat_key)
     pager = Pager(page=page, pages=pages, urls=urls, total=len(items))
-    others = [article_view(site, a) for a in items[page * 4 : page * 4 + 5]]
-    ctx = common_context(site, base_url)
+    others = [article_view(site, a) for a in items[page * PAGE_SIZE : page * PAGE_SIZE + 5]]
     state = {
         "categoryId": cat.id,
         "layout": "Article.List.default",
         "orderBy": "publishTime DESC",
         "pageNo": page,
-        "itemsPerPage": 4,
+        "itemsPerPage": PAGE_SIZE,
         "totalItems": len(items),
     }
     return render(
         site,
         "listing.html",
+        base_url=base_url,
         page="listing",
         cat=cat,
         cat_url=category_path(site, cat_key),
@@ -294,31 +311,30 @@ def render_listing(site: SampleSite, cat_key: str, page: int, base_url: str, *, 
         static_form=static_form,
         pager_state=state,
         portlet_id=liferay_portlet_id(site, cat) if site.family == "liferay" else "",
-        **ctx,
     )
 
 
 def render_article(site: SampleSite, article: Article, base_url: str) -> str:
     view = article_view(site, article)
     same_cat = [a for a in site.sorted_articles(article.category) if a.id != article.id]
-    older = [a for a in same_cat if datefmt_key(a) <= datefmt_key(article)]
-    newer = [a for a in same_cat if datefmt_key(a) > datefmt_key(article)]
-    ctx = common_context(site, base_url)
+    older = [a for a in same_cat if _age_key(a) <= _age_key(article)]
+    newer = [a for a in same_cat if _age_key(a) > _age_key(article)]
     modified = datefmt.modified_time(article)
     return render(
         site,
         "article.html",
+        base_url=base_url,
         page="article",
         a=view,
         cat=view.cat,
         related=[article_view(site, a) for a in older[:RELATED]],
         newer=[article_view(site, a) for a in newer[-3:]],
         meta=_meta_dates(site, article, view, modified),
-        **ctx,
+        yoast=_yoast(site, view, modified, base_url) if site.family == "wordpress" else {},
     )
 
 
-def datefmt_key(article: Article) -> tuple[str, int]:
+def _age_key(article: Article) -> tuple[str, int]:
     return (article.published.isoformat(), article.id)
 
 
@@ -345,17 +361,88 @@ def _meta_dates(site: SampleSite, article: Article, view: ArticleView, modified:
     return meta
 
 
+def _yoast(site: SampleSite, view: ArticleView, modified: datetime | None, base_url: str) -> dict[str, Any]:
+    """Yoast SEO head data: its dates are printed in UTC (`+00:00`), unlike the theme's `time` element."""
+    article = view.article
+    published = modified_text = modified_local = ""
+    modified_utc = ""
+    if view.machine_date:
+        if view.date.has_time and isinstance(article.published, datetime) and modified is not None:
+            published = article.published.replace(second=0).astimezone(UTC).isoformat()
+            modified_utc = modified.astimezone(UTC).isoformat()
+            modified_local = datefmt.iso_full(modified)
+            modified_text = datefmt.dmy(modified.date())
+        else:
+            published = modified_utc = modified_local = article.day.isoformat()
+            modified_text = datefmt.dmy(article.day)
+    url = base_url + view.url
+    article_node: dict[str, Any] = {
+        "@type": "Article",
+        "@id": f"{url}#article",
+        "isPartOf": {"@id": url},
+        "headline": article.title,
+        "mainEntityOfPage": {"@id": url},
+        "publisher": {"@id": f"{base_url}/#organization"},
+        "image": {"@id": f"{url}#primaryimage"},
+        "thumbnailUrl": base_url + view.thumb,
+        "articleSection": [view.cat.title],
+        "inLanguage": "vi",
+    }
+    if article.author:
+        article_node["author"] = {"name": article.author, "@id": f"{base_url}/#/schema/person/{alias(article.author)}"}
+    if published:
+        article_node["datePublished"] = published
+        article_node["dateModified"] = modified_utc
+    graph = {
+        "@context": "https://schema.org",
+        "@graph": [
+            article_node,
+            {
+                "@type": "WebPage",
+                "@id": url,
+                "url": url,
+                "name": f"{article.title} - {site.name}",
+                "isPartOf": {"@id": f"{base_url}/#website"},
+                "inLanguage": "vi",
+            },
+            {
+                "@type": "BreadcrumbList",
+                "@id": f"{url}#breadcrumb",
+                "itemListElement": [
+                    {"@type": "ListItem", "position": 1, "name": "Trang chủ", "item": f"{base_url}/"},
+                    {"@type": "ListItem", "position": 2, "name": article.title},
+                ],
+            },
+            {
+                "@type": "WebSite",
+                "@id": f"{base_url}/#website",
+                "url": f"{base_url}/",
+                "name": site.name,
+                "inLanguage": "vi",
+            },
+            {"@type": "Organization", "@id": f"{base_url}/#organization", "name": site.name, "url": f"{base_url}/"},
+        ],
+    }
+    text = json.dumps(graph, ensure_ascii=False).replace("</", "<\\/")
+    return {
+        "published": published,
+        "modified": modified_utc,
+        "modified_local": modified_local,
+        "modified_text": modified_text,
+        "graph": Markup(text),
+    }
+
+
 def render_not_found(site: SampleSite, base_url: str, path: str) -> str:
-    ctx = common_context(site, base_url)
-    return render(site, "404.html", page="404", path=path, **ctx)
+    return render(site, "404.html", base_url=base_url, page="404", path=path)
 
 
 # --------------------------------------------------------------------------- robots and sitemaps
 
 ROBOTS_DISALLOW = {
-    "nukeviet": ["/vi/news/print/", "/vi/news/sendmail/", "/admin/", "/vi/seek/"],
+    "nukeviet": ["/vi/news/print/", "/vi/news/sendmail/", "/vi/news/savefile/", "/vi/users/", "/admin/", "/vi/seek/"],
     "vhv": ["/?page=login", "/tim-kiem", "/print/"],
-    "tandan": ["/_layouts/", "/portal/_catalogs/", "/portal/Pages/TimKiem.aspx"],
+    "tandan": ["/_layouts/", "/portal/_catalogs/", "/portal/Pages/Tim-kiem.aspx"],
     "liferay": ["/c/", "/web/guest/tim-kiem", "/*?p_p_lifecycle=1"],
     "wordpress": ["/wp-admin/", "/?s=", "/search/"],
     "aspnet-ui": ["/DesktopModule/", "/tim-kiem", "/print/"],
@@ -405,7 +492,9 @@ def sitemap_index_xml(site: SampleSite, base_url: str) -> str:
 
 
 def category_sitemap_xml(site: SampleSite, base_url: str) -> str:
-    return _urlset([f"<url><loc>{xml_escape(base_url + category_path(site, c.key))}</loc></url>" for c in site.categories])
+    return _urlset(
+        [f"<url><loc>{xml_escape(base_url + category_path(site, c.key))}</loc></url>" for c in site.categories]
+    )
 
 
 def post_sitemap_xml(site: SampleSite, base_url: str) -> str:
@@ -444,7 +533,3 @@ def rss_xml(site: SampleSite, base_url: str) -> str:
         + "\n".join(items)
         + "\n</channel></rss>\n"
     )
-
-
-def is_date(value: object) -> bool:
-    return isinstance(value, date)

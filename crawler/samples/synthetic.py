@@ -32,7 +32,9 @@ def synthetic_toml(site_id: str, categories: list[str], per_category: int = 6) -
             day = 1 + (n * 3) % 27
             month = 1 + (n % 11)
             timed = n % 4 != 0
-            published = f"2024-{month:02d}-{day:02d}" + (f"T{7 + n % 10:02d}:{(n * 7) % 60:02d}:00+07:00" if timed else "")
+            published = f"2024-{month:02d}-{day:02d}" + (
+                f"T{7 + n % 10:02d}:{(n * 7) % 60:02d}:00+07:00" if timed else ""
+            )
             paragraphs = [f"{_SENTENCES[(n + j) % len(_SENTENCES)]} (đoạn {j + 1} bài {aid})." for j in range(3)]
             out.append("[[article]]")
             out.append(f"id = {aid}")
@@ -42,7 +44,9 @@ def synthetic_toml(site_id: str, categories: list[str], per_category: int = 6) -
             out.append(f'published = "{published}"')
             out.append(f"lead = {_toml_str(f'Sáng {day}-{month}, hội nghị số {aid} diễn ra tại hội trường.')}")
             out.append("paragraphs = [" + ", ".join(_toml_str(p) for p in paragraphs) + "]")
-            out.append(f'images = [{{ after = {k % 3}, src = "anh-{aid}.jpg", caption = "Quang cảnh hội nghị {aid}" }}]')
+            out.append(
+                f'images = [{{ after = {k % 3}, src = "anh-{aid}.jpg", caption = "Quang cảnh hội nghị {aid}" }}]'
+            )
             if k % 2 == 0:
                 out.append(f"author = {_toml_str('THANH THẢO' if k % 4 == 0 else 'Tin, ảnh: Mai Phương')}")
             if k % 3 == 1:

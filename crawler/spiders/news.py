@@ -187,11 +187,19 @@ class NewsSpider(scrapy.Spider):
         request = failure.request
         site_id = request.meta.get("site_id", "")
         reason, status = _failure_reason(failure)
-        self.figures[site_id][f"error:{reason.split(':')[0]}"] += 1
+        kind = reason.split(":")[0]
+        if kind == "robots":
+            self.figures[site_id]["robots_forbidden"] += 1
+            return
+        if request.meta.get("page_kind") != "article":
+            # A dead menu link is common on real sites: counted, but not an error of the crawl.
+            self.figures[site_id][f"listing_error:{kind}"] += 1
+            self.logger.info("%s: listing %s failed: %s", site_id, request.url, reason)
+            return
+        self.figures[site_id]["fetched"] += 1
+        self.figures[site_id][f"error:{kind}"] += 1
         self.logger.warning("%s: %s failed: %s", site_id, request.url, reason)
-        if request.meta.get("page_kind") == "article":
-            self.figures[site_id]["fetched"] += 1
-            yield failure_item(request.url, site_id, status, reason)
+        yield failure_item(request.url, site_id, status, reason)
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -260,6 +268,6 @@ def _failure_reason(failure: Failure) -> tuple[str, int]:
         "ConnectionLost": "connection-lost",
         "ResponseNeverReceived": "connection-lost",
         "ResponseFailed": "truncated",
-        "IgnoreRequest": "ignored",
+        "IgnoreRequest": "robots" if "robots" in failure.getErrorMessage().lower() else "ignored",
     }
     return f"{kinds.get(name, 'network')}: {failure.getErrorMessage()[:200]}", 0

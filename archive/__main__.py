@@ -1,0 +1,151 @@
+"""Command line: python -m archive {search,serve,dedup,stats} --db FILE ...
+
+Errors (missing file, bad arguments) print one line and exit with status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+BOLD = ("\033[1m", "\033[0m")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # argparse prints the whole usage block; one line is enough and keeps scripts' logs readable
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+class UsageError(Exception):
+    """A problem with the user's input: reported in one line, exit status 2."""
+
+
+def _existing_db(path: str) -> str:
+    if not Path(path).is_file():
+        raise UsageError(f"no such archive file: {path}")
+    return path
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from .search import search
+
+    query = " ".join(args.query)
+    tty = sys.stdout.isatty() and not args.json
+    try:
+        results = search(
+            _existing_db(args.db),
+            query,
+            site=args.site,
+            province=args.province,
+            kind=args.kind,
+            since=args.since,
+            until=args.until,
+            limit=args.limit,
+            markers=BOLD if tty else ("[", "]"),
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if args.json:
+        json.dump(results, sys.stdout, ensure_ascii=False, indent=2)
+        print()
+        return 0
+    if not results:
+        print("no results")
+        return 0
+    for n, r in enumerate(results, 1):
+        date = (r["published"] or "")[:10] or "----------"
+        copies = f"  ({r['copies']} copies)" if (r["copies"] or 1) > 1 else ""
+        print(f"{n:>3}. {date}  {r['site_id']}  {r['title']}{copies}")
+        print(f"     {r['url']}")
+        print(f"     {r['snippet']}")
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .serve import serve
+
+    serve(_existing_db(args.db), host=args.host, port=args.port)
+    return 0
+
+
+def _cmd_dedup(args: argparse.Namespace) -> int:
+    from .dedup import load_config
+    from .regroup import regroup
+    from .store import Archive
+
+    cfg = load_config(args.config) if args.config else None
+    with Archive(_existing_db(args.db)) as archive:
+        report = regroup(archive, cfg, check_only=args.check)
+    print(report.summary())
+    return 0 if report.agrees else 1
+
+
+def _cmd_stats(args: argparse.Namespace) -> int:
+    from .store import Archive
+
+    with Archive(_existing_db(args.db)) as archive:
+        figures = archive.stats()
+    if args.json:
+        print(json.dumps(figures))
+    else:
+        for name, value in figures.items():
+            print(f"{name:>9}: {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m archive", description="Archive of Vietnamese provincial news.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    p = sub.add_parser("search", help="full-text search, with or without diacritics")
+    p.add_argument("--db", required=True)
+    p.add_argument("--json", action="store_true", help="print results as JSON")
+    p.add_argument("--site", help="site id")
+    p.add_argument("--province")
+    p.add_argument("--kind", choices=["government", "front", "party"])
+    p.add_argument("--since", help="YYYY[-MM[-DD]], inclusive")
+    p.add_argument("--until", help="YYYY[-MM[-DD]], inclusive")
+    p.add_argument("--limit", type=int, default=20)
+    p.add_argument("query", nargs="+")
+    p.set_defaults(func=_cmd_search)
+
+    p = sub.add_parser("serve", help="browse the archive with Datasette (read-only)")
+    p.add_argument("--db", required=True)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8001)
+    p.set_defaults(func=_cmd_serve)
+
+    p = sub.add_parser("dedup", help="rebuild story groups from scratch and compare with the stored ones")
+    p.add_argument("--db", required=True)
+    p.add_argument("--config", help="dedup TOML (default: archive/dedup.toml)")
+    p.add_argument("--check", action="store_true", help="only report, write nothing")
+    p.set_defaults(func=_cmd_dedup)
+
+    p = sub.add_parser("stats", help="counts of sites, pages, stories, copies, versions, rejected")
+    p.add_argument("--db", required=True)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_stats)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except UsageError as exc:
+        print(f"python -m archive {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except (sqlite3.DatabaseError, OSError) as exc:
+        print(f"python -m archive {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,190 @@
+"""Full-text search over stories, with or without diacritics.
+
+The query is folded (``normalize.fold``) and matched against ``articles_fts``, whose columns cover both
+the tone-folded text and the fully folded text (đ -> d), so "dan van", "da nang" and "uy ban" find
+"dân vận", "Đà Nẵng", "Ủy ban"/"Uỷ ban". Folding merges distinct words ("án" verdict, "an" safe), so when
+the query carries diacritics, stories containing its words as typed (either tone placement) come first:
+``articles_exact`` keeps the diacritics and each exact word is one indexed FTS lookup.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from .normalize import clean, fold, retone, tone_variants, words
+
+# Title matters more than body. Columns: title, body, title_fold, body_fold.
+BM25_WEIGHTS = (8.0, 1.0, 8.0, 1.0)
+SNIPPET_WORDS = 32
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def query_terms(query: str) -> list[str]:
+    """Words of a user query, lowercased; FTS operators and punctuation are dropped (never a syntax error)."""
+    return [w.lower() for w in words(query) if w.strip("_")]
+
+
+def fts_query(query: str) -> str:
+    """A safe FTS5 MATCH string for ``query`` without diacritics: every word, each quoted (implicit AND).
+    Returns '' when the query has no word."""
+    return " ".join(f'"{fold(t)}"' for t in query_terms(query))
+
+
+def _exact_terms(query: str) -> list[str]:
+    """MATCH strings for each query word typed with diacritics (both tone placements)."""
+    out = []
+    for term in query_terms(query):
+        if fold(term) == term:  # no diacritics: every folded match is already exact
+            continue
+        variants = sorted(tone_variants(term))
+        out.append(" OR ".join(f'"{v}"' for v in variants))
+    return out
+
+
+def _check_date(name: str, value: str | None) -> str | None:
+    if value is None:
+        return None
+    if not _DATE.match(value):
+        raise ValueError(f"{name} must be YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
+    return value
+
+
+def snippet(text: str | None, query: str, markers: tuple[str, str] = ("[", "]"), size: int = SNIPPET_WORDS) -> str:
+    """A window of ``size`` words of ``text`` with the most query words, matches wrapped in ``markers``.
+
+    "da nang" highlights "Đà Nẵng"; "Đà Nẵng" does not highlight "nâng"."""
+    text = clean(text).replace("\n", " ")
+    # A word typed with diacritics highlights only itself (either tone placement); one typed without
+    # highlights every word that folds to it, as the search matched them.
+    exact: dict[str, str] = {}
+    folded_terms: set[str] = set()
+    for term in query_terms(query):
+        if fold(term) == term:
+            folded_terms.add(term)
+        else:
+            exact.update((v, term) for v in tone_variants(term))
+    spans = []
+    for m in re.finditer(r"\w+", text):
+        word = m.group().lower()
+        hit = exact.get(word) or exact.get(retone(word))
+        if hit is None and fold(word) in folded_terms:
+            hit = fold(word)
+        spans.append((m.start(), m.end(), hit))
+    if not spans:
+        return ""
+    best, best_score = 0, -1
+    for start in range(0, max(1, len(spans) - size + 1)):
+        window = [hit for *_, hit in spans[start : start + size]]
+        hits = [hit for hit in window if hit]
+        adjacent = sum(1 for a, b in zip(window, window[1:], strict=False) if a and b and a != b)
+        # distinct query words first, then words side by side ("Đà Nẵng", not "Đà ... năng"), then
+        # total matches; the earliest window wins ties
+        score = len(set(hits)) * 10000 + adjacent * 100 + len(hits)
+        if score > best_score:
+            best, best_score = start, score
+    window = spans[best : best + size]
+    # the whole text's edges (with their punctuation) when the window reaches them
+    lo = window[0][0] if best > 0 else 0
+    hi = window[-1][1] if best + size < len(spans) else len(text)
+    out, pos = [], lo
+    for s, e, hit in window:
+        if hit:
+            out.append(text[pos:s] + markers[0] + text[s:e] + markers[1])
+            pos = e
+    out.append(text[pos:hi])
+    prefix = "…" if lo > 0 else ""
+    suffix = "…" if hi < len(text) else ""
+    return prefix + "".join(out) + suffix
+
+
+def _connect(db: Any) -> tuple[sqlite3.Connection, bool]:
+    if isinstance(db, sqlite3.Connection):
+        return db, False
+    conn = getattr(db, "conn", None)
+    if isinstance(conn, sqlite3.Connection):  # an Archive
+        return conn, False
+    path = Path(db)
+    if not path.exists():
+        raise FileNotFoundError(f"no such archive: {path}")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    return conn, True
+
+
+def search(
+    db: Any,
+    query: str,
+    site: str | None = None,
+    province: str | None = None,
+    kind: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+    limit: int = 20,
+    markers: tuple[str, str] = ("[", "]"),
+) -> list[dict]:
+    """Ranked stories matching ``query`` (an archive path, an ``Archive`` or a sqlite3 connection).
+
+    Each result: id, site_id, site_name, province, kind, published, title, url, snippet (matches
+    wrapped in ``markers``), score (bm25, lower is better), exact (how many words typed with diacritics
+    were found as typed), phrase (1 if the words appear side by side), copies (pages of the story).
+    Order: exact, then phrase, then bm25. ``since``/``until`` are inclusive dates (YYYY[-MM[-DD]]).
+    """
+    since, until = _check_date("since", since), _check_date("until", until)
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    match = fts_query(query)
+    if not match:
+        return []
+    conn, owned = _connect(db)
+    try:
+        params: list[Any] = [match]
+        exact_sql = []
+        for term in _exact_terms(query):
+            exact_sql.append("(a.id IN (SELECT rowid FROM articles_exact WHERE articles_exact MATCH ?))")
+            params.append(term)
+        exact_expr = " + ".join(exact_sql) or "0"
+        terms = query_terms(query)
+        phrase_expr = "0"
+        if len(terms) > 1:  # the words side by side, in any column (diacritics folded)
+            phrase_expr = "(a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?))"
+            params.append('"' + " ".join(fold(t) for t in terms) + '"')
+        where = []
+        for column, value in (("a.site_id", site), ("a.province", province), ("a.kind", kind)):
+            if value is not None:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if since:
+            where.append("a.published >= ?")
+            params.append(since)
+        if until:
+            where.append("substr(a.published, 1, ?) <= ?")
+            params.extend([len(until), until])
+        params.append(limit)
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        sql = f"""
+            WITH hits AS (
+                SELECT rowid AS id, bm25(articles_fts, {weights}) AS score
+                FROM articles_fts WHERE articles_fts MATCH ?
+            )
+            SELECT a.id, a.site_id, s.name AS site_name, a.province, a.kind, a.published, a.title, a.url,
+                   a.body, a.page_count AS copies, hits.score, ({exact_expr}) AS exact,
+                   {phrase_expr} AS phrase
+            FROM hits JOIN articles a ON a.id = hits.id LEFT JOIN sites s ON s.id = a.site_id
+            {"WHERE " + " AND ".join(where) if where else ""}
+            ORDER BY exact DESC, phrase DESC, hits.score, a.published DESC
+            LIMIT ?
+        """
+        cur = conn.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        results = []
+        for row in cur.fetchall():
+            item = dict(zip(names, row, strict=True))
+            body = item.pop("body")
+            item["snippet"] = snippet(f"{body}", query, markers)
+            results.append(item)
+        return results
+    finally:
+        if owned:
+            conn.close()

@@ -1,0 +1,55 @@
+"""Serve an archive with Datasette: read-only, with metadata, facets, full-text search and canned queries.
+
+The database is opened in Datasette's normal (mutable) mode because a crawl may be writing to it (WAL
+lets both run); Datasette's own queries use read-only connections and it refuses non-SELECT SQL. No
+canned query is writable.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+HERE = Path(__file__).parent
+METADATA = HERE / "metadata.yml"
+PLUGINS_DIR = HERE / "datasette_plugins"
+
+SETTINGS = {
+    # search and facets over a large archive need more than Datasette's 1 s default
+    "sql_time_limit_ms": "5000",
+    "facet_time_limit_ms": "1000",
+    "default_page_size": "50",
+}
+
+
+def build_metadata(db_path: str | Path) -> dict[str, Any]:
+    """metadata.yml with its database section keyed by the name Datasette gives ``db_path``."""
+    data = yaml.safe_load(METADATA.read_text(encoding="utf-8"))
+    section = data["databases"].pop("ARCHIVE")
+    data["databases"][Path(db_path).stem] = section
+    for query in section.get("queries", {}).values():
+        if query.get("write"):
+            raise ValueError("canned queries must stay read-only")
+    return data
+
+
+def datasette_args(db_path: str | Path, metadata_path: str | Path, host: str, port: int) -> list[str]:
+    args = ["serve", str(db_path), "--metadata", str(metadata_path), "--plugins-dir", str(PLUGINS_DIR)]
+    args += ["--host", host, "--port", str(port)]
+    for name, value in SETTINGS.items():
+        args += ["--setting", name, value]
+    return args
+
+
+def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> None:
+    """Run Datasette in this process until interrupted."""
+    from datasette.cli import cli
+
+    with tempfile.TemporaryDirectory(prefix="archive-serve-") as tmp:
+        metadata_path = Path(tmp) / "metadata.json"
+        metadata_path.write_text(json.dumps(build_metadata(db_path), ensure_ascii=False), encoding="utf-8")
+        cli.main(datasette_args(db_path, metadata_path, host, port), prog_name="datasette", standalone_mode=False)

@@ -1,0 +1,354 @@
+"""Layer 3 and the generic field readers: trafilatura for the body when no selector finds one, the title
+without the site name, and date candidates from metadata and the visible date line.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from copy import deepcopy
+from typing import Any
+
+from lxml import etree
+
+from .fields import is_credit_line
+from .profiles import select_all
+from .text import Block, Image, clean_text, image_src
+
+logger = logging.getLogger(__name__)
+
+# Separators between a title and the site name or SEO suffix.
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[-|–—:»]|::)\s+")
+# A title part that names a portal rather than a story.
+_SITE_NAME = re.compile(
+    r"(?i)cổng thông tin|trang thông tin|cong thong tin|trang tin điện tử|thông tin điện tử|website|web site|"
+    r"portal|\.gov\.vn|\.org\.vn|\.com\.vn|\bgov\.vn|^trang chủ$|^tin tức$|^home$"
+)
+_DATE_IN_TEXT = re.compile(
+    r"\d{1,2}\s*[/.\-]\s*\d{1,2}\s*[/.\-]\s*\d{2,4}|\d{4}-\d{2}-\d{2}|ngày\s+\d{1,2}\s+tháng\s+\d{1,2}\s+năm\s+\d{4}",
+    re.IGNORECASE,
+)
+_UPDATED_LABEL = re.compile(r"(?i)cập nhật lúc|sửa đổi|chỉnh sửa|updated|last modified")
+MAX_DATE_LINE = 140
+MAX_DATE_LINE_WORDS = 8
+# Elements scanned after the title for a date line before giving up.
+DATE_LINE_WINDOW = 40
+META_PUBLISHED = (
+    "article:published_time", "og:published_time", "datePublished", "DC.Date", "DC.date", "DC.Date.Created",
+    "dcterms.created", "dcterms.date", "pubdate", "publishdate", "date", "Date", "sailthru.date", "dateCreated",
+)  # fmt: skip
+META_UPDATED = ("article:modified_time", "og:updated_time", "dateModified", "DC.Date.Modified", "last-modified")
+
+
+# ---- title -----------------------------------------------------------------------------------------
+
+
+def meta_content(doc: Any, *names: str) -> str | None:
+    """The first non-empty meta content among name/property/itemprop equal to one of `names`."""
+    for name in names:
+        for node in doc.xpath(f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]'):
+            value = clean_text(node.get("content") or "")
+            if value:
+                return value
+    return None
+
+
+def strip_site_name(title: str, site_names: tuple[str, ...] = ()) -> str:
+    """'Hội nghị ... - CỔNG THÔNG TIN ĐIỆN TỬ TỈNH X' -> 'Hội nghị ...'; the site name may lead too."""
+    title = clean_text(title)
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) < 2:
+        return title
+    known = {clean_text(name).lower() for name in site_names if name}
+
+    def is_site(part: str) -> bool:
+        return bool(_SITE_NAME.search(part)) or part.lower() in known
+
+    while len(parts) > 1 and is_site(parts[-1]):
+        parts.pop()
+    while len(parts) > 1 and is_site(parts[0]):
+        parts.pop(0)
+    if len(parts) == len(_TITLE_SEPARATORS.split(title)):
+        return title
+    # Re-join what is left with the separators it had.
+    return _rejoin(title, parts)
+
+
+def _rejoin(title: str, parts: list[str]) -> str:
+    start = title.find(parts[0])
+    end = title.rfind(parts[-1]) + len(parts[-1])
+    return title[start:end].strip() if start >= 0 and end > start else " - ".join(parts)
+
+
+def generic_title(doc: Any) -> tuple[str | None, Any | None]:
+    """(title, its h1 node or None): an h1 that the page's <title>/og:title contains, else og:title, else
+    the first h1 that is not the site name, else <title>; always without the site-name suffix."""
+    site_name = meta_content(doc, "og:site_name")
+    head_titles = [t for t in (meta_content(doc, "og:title"), _title_tag(doc)) if t]
+    h1s = [(clean_text(" ".join(node.itertext())), node) for node in doc.xpath("//body//h1")]
+    h1s = [(text, node) for text, node in h1s if 3 <= len(text) <= 400]
+    for text, node in h1s:
+        if any(text.lower() in head.lower() for head in head_titles) and not _SITE_NAME.search(text):
+            return text, node
+    for head in head_titles:
+        cleaned = strip_site_name(head, (site_name,) if site_name else ())
+        if cleaned and not _SITE_NAME.fullmatch(cleaned) and cleaned != site_name:
+            return cleaned, None
+    for text, node in h1s:
+        if not _SITE_NAME.search(text) and text != site_name:
+            return text, node
+    return None, None
+
+
+def _title_tag(doc: Any) -> str | None:
+    nodes = doc.xpath("//head/title | //title")
+    return clean_text(" ".join(nodes[0].itertext())) if nodes else None
+
+
+# ---- dates -----------------------------------------------------------------------------------------
+
+
+def metadata_dates(doc: Any, distrust: tuple[str, ...] = ()) -> tuple[list[str], list[str]]:
+    """(published, updated) raw strings from meta tags, microdata and <time datetime>, in that order."""
+    distrusted = {id(node) for selector in distrust for node in select_all(doc, selector)}
+    published: list[str] = []
+    updated: list[str] = []
+    for name in META_PUBLISHED:
+        for node in doc.xpath(f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]'):
+            value = clean_text(node.get("content") or "")
+            if value and id(node) not in distrusted and value not in published:
+                published.append(value)
+    for name in META_UPDATED:
+        for node in doc.xpath(f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]'):
+            value = clean_text(node.get("content") or "")
+            if value and value not in updated:
+                updated.append(value)
+    for node in doc.xpath("//body//time[@datetime] | //body//*[@itemprop='datePublished'][@datetime]"):
+        classes = (node.get("class") or "").split()
+        if "updated" in classes and "published" not in classes:
+            continue  # WordPress prints the modification time in <time class="updated">
+        value = clean_text(node.get("datetime") or "")
+        if value and id(node) not in distrusted and value not in published:
+            published.append(value)
+    return published, updated
+
+
+def jsonld_objects(doc: Any) -> list[dict]:
+    """Every object in the page's JSON-LD, @graph flattened; broken JSON is skipped."""
+    objects: list[dict] = []
+    for node in doc.xpath('//script[contains(translate(@type,"LDJSON","ldjson"),"ld+json")]'):
+        raw = (node.text or "").strip()
+        if not raw:
+            continue
+        try:
+            data = json.loads(raw, strict=False)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack and len(objects) < 200:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                objects.append(item)
+                if isinstance(item.get("@graph"), list):
+                    stack.extend(reversed(item["@graph"]))
+    return objects
+
+
+def jsonld_fields(doc: Any) -> dict[str, str]:
+    """datePublished, dateModified, headline, author and articleSection of the article object."""
+    out: dict[str, str] = {}
+    for obj in jsonld_objects(doc):
+        kind = obj.get("@type")
+        kinds = kind if isinstance(kind, list) else [kind]
+        if not any(isinstance(k, str) and ("Article" in k or k in {"WebPage", "Report"}) for k in kinds):
+            continue
+        for key in ("datePublished", "dateModified", "headline", "articleSection"):
+            value = obj.get(key)
+            if isinstance(value, list):
+                value = value[0] if value else None
+            if isinstance(value, str) and value.strip() and key not in out:
+                out[key] = value.strip()
+        author = obj.get("author")
+        if isinstance(author, list):
+            author = author[0] if author else None
+        if isinstance(author, dict):
+            author = author.get("name")
+        if isinstance(author, str) and author.strip() and "author" not in out:
+            out["author"] = author.strip()
+    return out
+
+
+def find_title_node(doc: Any, title: str | None) -> Any | None:
+    """The innermost element of the body whose whole text is the title (when it came from <title>)."""
+    if not title:
+        return None
+    probe = title[:20]
+    best = None
+    for element in doc.iter():
+        if not isinstance(element.tag, str) or element.tag in {"title", "head", "meta", "script", "style"}:
+            continue
+        if probe in (element.text or "") and clean_text(" ".join(element.itertext())) == title:
+            best = element
+            break
+    return best
+
+
+def visible_date_line(doc: Any, title_node: Any | None) -> tuple[str | None, str | None]:
+    """(published, updated) date lines printed near the title: short texts holding a date."""
+    start = title_node if title_node is not None else _first_content_heading(doc)
+    if start is None:
+        return None, None
+    published = updated = None
+    # A date printed just above the title (same header block) or in the elements after it.
+    before = [node for node in start.xpath("preceding::*[position() <= 4]") if not _contains(node, start)]
+    after = start.xpath(f"following::*[position() <= {DATE_LINE_WINDOW}]")
+    for node in [*after, *reversed(before)]:
+        if not isinstance(node.tag, str) or node.tag in {"script", "style", "option", "a"}:
+            continue
+        text = clean_text(" ".join(node.itertext()))
+        if not text or len(text) > MAX_DATE_LINE or not _is_date_line(text):
+            continue
+        if _UPDATED_LABEL.search(text):
+            updated = updated or text
+            continue
+        published = text
+        break
+    return published, updated
+
+
+def _is_date_line(text: str) -> bool:
+    """A date with at most a few words around it (labels, weekday, views), not a sentence that has one."""
+    if not _DATE_IN_TEXT.search(text):
+        return False
+    rest = _DATE_IN_TEXT.sub(" ", text)
+    words = [word for word in re.split(r"[\s|,:;()\[\]\-–/]+", rest) if word and not word[0].isdigit()]
+    return len(words) <= MAX_DATE_LINE_WORDS
+
+
+def _contains(ancestor: Any, node: Any) -> bool:
+    return any(parent is ancestor for parent in node.iterancestors())
+
+
+def _first_content_heading(doc: Any) -> Any | None:
+    for node in doc.xpath("//body//h1 | //body//h2"):
+        if len(clean_text(" ".join(node.itertext()))) >= 10:
+            return node
+    return None
+
+
+# ---- body: trafilatura ------------------------------------------------------------------------------
+
+
+def trafilatura_blocks(doc: Any, base_url: str | None, favor_recall: bool = True) -> tuple[list[Block], list[Image]]:
+    """The main content as blocks, by trafilatura; captions survive as their own paragraphs."""
+    try:
+        import trafilatura
+    except ImportError:  # pragma: no cover - a dependency of the project
+        return [], []
+    tree = _prepare_for_trafilatura(doc)
+    try:
+        xml = trafilatura.extract(
+            tree,
+            url=base_url,
+            output_format="xml",
+            include_comments=False,
+            include_images=True,
+            include_tables=True,
+            include_formatting=True,
+            favor_recall=favor_recall,
+            deduplicate=False,
+            with_metadata=False,
+        )
+    except Exception as error:  # trafilatura raises assorted errors on odd trees
+        logger.debug("trafilatura failed: %s", error)
+        return [], []
+    if not xml:
+        return [], []
+    try:
+        root = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(recover=True, huge_tree=True))
+    except etree.XMLSyntaxError:
+        return [], []
+    return _blocks_from_trafilatura(root, base_url)
+
+
+def _prepare_for_trafilatura(doc: Any) -> Any:
+    """A copy where figure captions are paragraphs (trafilatura drops <figcaption>)."""
+    tree = deepcopy(doc)
+    for node in tree.iter("figcaption"):
+        node.tag = "p"
+        node.set("class", "caption")
+    for node in tree.iter("figure"):
+        node.tag = "div"
+    return tree
+
+
+def _blocks_from_trafilatura(root: Any, base_url: str | None) -> tuple[list[Block], list[Image]]:
+    main = root.find("main")
+    if main is None:
+        main = root
+    blocks: list[Block] = []
+    images: list[Image] = []
+    pending: int | None = None
+    for node in main.iter("p", "head", "item", "row", "graphic"):
+        if node.tag == "graphic":
+            src = image_src(node, base_url)
+            if src:
+                images.append(Image(src=src, alt=node.get("alt") or node.get("title")))
+                pending = len(images) - 1
+            continue
+        if node.tag == "p" and any(a.tag in {"item", "row"} for a in node.iterancestors()):
+            continue  # read with its list item or table row
+        kind = {"head": "heading", "item": "li", "row": "cell"}.get(node.tag, "p")
+        for text in _row_lines(node) if node.tag == "row" else _lines(node):
+            his = list(node.iter("hi"))
+            block = Block(text=text, kind=kind, italic=bool(his) and all(hi.get("rend") in {"#i", "#em"} for hi in his))
+            if pending is not None and len(text) <= 200 and not text.endswith(".") and not is_credit_line(text):
+                block.kind, block.image = "caption", pending
+                images[pending].caption = text
+            pending = None
+            blocks.append(block)
+    return blocks, images
+
+
+_TRAFILATURA_BLOCKS = frozenset({"p", "head", "list", "item", "quote", "table", "row", "cell", "graphic"})
+
+
+def _lines(node: Any) -> list[str]:
+    """The node's text split at trafilatura's line breaks (<lb/>), which stand for <br>."""
+    lines: list[list[str]] = [[]]
+    for piece in _pieces(node):
+        if piece is None:
+            lines.append([])
+        else:
+            lines[-1].append(piece)
+    texts = [clean_text("".join(parts)) for parts in lines]
+    return [text for text in texts if text]
+
+
+def _pieces(node: Any):
+    """Text pieces in order, None at each <lb/> and around nested blocks."""
+    if node.text:
+        yield node.text
+    for child in node:
+        if child.tag == "lb":
+            yield None
+        elif child.tag in _TRAFILATURA_BLOCKS:
+            yield None
+            yield from _pieces(child)
+            yield None
+        else:
+            yield from _pieces(child)
+        if child.tail:
+            yield child.tail
+
+
+def _row_lines(row: Any) -> list[str]:
+    """A data row reads as one line ("a | b"); a layout row (long cells, line breaks) as its cells' lines."""
+    cells = [_lines(cell) for cell in row.iter("cell")]
+    if all(len(lines) <= 1 and sum(map(len, lines)) <= 200 for lines in cells):
+        joined = " | ".join(lines[0] for lines in cells if lines)
+        return [joined] if joined else []
+    return [line for lines in cells for line in lines]
