@@ -26,8 +26,20 @@ class UsageError(Exception):
 
 
 def _existing_db(path: str) -> str:
+    """``path`` if it is an archive file; opening a random SQLite file as an Archive would add tables."""
     if not Path(path).is_file():
         raise UsageError(f"no such archive file: {path}")
+    try:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError as exc:
+        raise UsageError(f"{path} is not an SQLite database ({exc})") from None
+    if version < 1 or "articles" not in tables:
+        raise UsageError(f"{path} is not an archive (no articles table)")
     return path
 
 

@@ -43,6 +43,7 @@ class DedupConfig:
     scheme: str = "affine32"
     shingle: int = 5
     min_tokens: int = 40
+    min_exact_tokens: int = 15
     bands: int = 32
     rows: int = 4
     min_jaccard: float = 0.35

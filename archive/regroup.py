@@ -26,7 +26,7 @@ from .dedup import (
     load_config,
 )
 from .normalize import fold
-from .store import MIN_EXACT_TOKENS, Archive
+from .store import Archive
 
 
 @dataclass
@@ -83,7 +83,7 @@ def regroup(archive: Archive, config: DedupConfig | None = None, check_only: boo
         folded_title = fold(title or "").lower()
         gid = None
         for candidate, other_title in exact.get(fp.exact_key, []):
-            if fp.tokens >= MIN_EXACT_TOKENS or other_title == folded_title:
+            if fp.tokens >= cfg.min_exact_tokens or other_title == folded_title:
                 gid = candidate
                 break
         if gid is None and fp.near_ok:

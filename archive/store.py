@@ -43,10 +43,6 @@ from .normalize import clean, fold
 
 OUTCOMES = ("new", "copy", "unchanged", "version", "rejected")
 
-# Below this many words an identical body is not enough to call two pages one story ("Đang cập nhật",
-# a photo gallery's one-line caption): their titles must match too.
-MIN_EXACT_TOKENS = 15
-
 
 @dataclass(frozen=True)
 class AddResult:
@@ -493,7 +489,7 @@ class Archive:
     def _exact_match(self, ekey: str, tokens: int, title: str) -> int | None:
         sql = "SELECT article_id, title FROM pages WHERE content_hash = ? AND article_id IS NOT NULL ORDER BY seq"
         for article_id, other_title in self.conn.execute(sql, (ekey,)):
-            if tokens >= MIN_EXACT_TOKENS or fold(other_title or "").lower() == fold(title).lower():
+            if tokens >= self.config.min_exact_tokens or fold(other_title or "").lower() == fold(title).lower():
                 return article_id
         return None
 

@@ -1,5 +1,6 @@
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -92,5 +93,10 @@ def test_errors_are_one_line_exit_2(db: Path, args: tuple[str, ...]) -> None:
 def test_not_an_archive_file_is_an_error(tmp_path: Path) -> None:
     bad = tmp_path / "notes.db"
     bad.write_text("not a database at all, just text " * 100)
-    out = run("stats", "--db", str(bad))
-    assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.splitlines()) == 1
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.commit()
+    for path in (bad, other):
+        for command in ("stats", "dedup", "search"):
+            out = run(command, "--db", str(path), *(["x"] if command == "search" else []))
+            assert out.returncode == 2 and "Traceback" not in out.stderr and len(out.stderr.splitlines()) == 1
+    assert {r[0] for r in sqlite3.connect(other).execute("SELECT name FROM sqlite_master")} == {"t"}

@@ -27,6 +27,7 @@ from .fields import (
     peel_credits,
     route_credit,
     view_count_from_text,
+    without_view_count,
 )
 from .model import Extraction
 from .profiles import (
@@ -253,11 +254,15 @@ def _credit_lines(node: Any, default: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     blocks, _ = extract_blocks(node)
     for block in blocks:
-        views = view_count_from_text(block.text)
+        text = block.text
+        views = view_count_from_text(text)
         if views is not None:
             out.append(("views", str(views)))
-        label = next((label for label in labels if block.text.startswith(label)), None)
-        routed = route_credit(block.text, label)
+            text = without_view_count(text)
+            if not text:
+                continue
+        label = next((label for label in labels if text.startswith(label)), None)
+        routed = route_credit(text, label)
         if routed is None:
             continue
         kind, value = routed

@@ -171,12 +171,8 @@ def route_credit(text: str, label: str | None = None) -> tuple[str, str] | None:
         return (kind, value) if value else None
     if is_source_line(text):
         return "source", text
-    views = _VIEWS_LABELLED.search(text)
-    if views:  # "Lượt xem: 12 | Tác giả: X": keep the credit part
-        text = text.replace(views.group(0), " ").strip(" |-–,")
-        if not text:
-            return None
-    return "author", text
+    text = without_view_count(text)  # "Lượt xem: 12 | Tác giả: X": keep the credit part
+    return ("author", text) if text else None
 
 
 def parse_int(text: str) -> int | None:
@@ -194,6 +190,11 @@ def view_count_from_text(text: str) -> int | None:
     if match:
         return parse_int(match.group(1))
     return None
+
+
+def without_view_count(text: str) -> str:
+    """The line with its "Lượt xem: N" part taken out ("" when nothing else is left)."""
+    return _VIEWS_LABELLED.sub(" ", text).strip(" |-–,;")
 
 
 def bare_count(text: str) -> int | None:
