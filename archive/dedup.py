@@ -420,6 +420,9 @@ def find_near(
 # ---------------------------------------------------------------------------------- canonical copy
 
 
+_DOMAIN_LIKE = re.compile(r"^[\w-]+(\.[\w-]+)+$")
+
+
 class SiteMatcher:
     """Which sites a "Theo ..."/"Nguồn: ..." source names, by domain, alias or name."""
 
@@ -427,10 +430,15 @@ class SiteMatcher:
         self._patterns: list[tuple[str, re.Pattern[str]]] = []
         for site in sites:
             needles = []
-            for domain in site.get("domains") or []:
-                d = domain.lower().removeprefix("www.")
+            names = [*(site.get("aliases") or []), site.get("name") or ""]
+            # an alias like "danang.gov.vn" is a domain: it must not match inside "mattran.danang.gov.vn"
+            domains = [*(site.get("domains") or []), *(a for a in names if _DOMAIN_LIKE.match(a.strip()))]
+            for domain in domains:
+                d = domain.strip().lower().removeprefix("www.")
                 needles.append(rf"(?<![\w.-]){re.escape(d)}(?![\w-])")
-            for alias in [*(site.get("aliases") or []), site.get("name") or ""]:
+            for alias in names:
+                if _DOMAIN_LIKE.match(alias.strip()):
+                    continue
                 a = " ".join(words(fold(alias).lower()))
                 # Very short aliases ("UBND") would name every site.
                 if len(a) >= 6:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +35,8 @@ SITE_KEYS: dict[str, tuple[type | tuple[type, ...], bool]] = {
     "concurrency": (int, False),
     "max_pages": (int, False),
     "max_listing_pages": (int, False),
+    "max_page_number": (int, False),
+    "recheck_days": (int, False),
     "verified": ((bool, str), False),
     "notes": (str, False),
     "enabled": (bool, False),
@@ -46,14 +48,27 @@ CRAWLER_KEYS: dict[str, type | tuple[type, ...]] = {
     "download_delay": (int, float),
     "autothrottle": bool,
     "autothrottle_start_delay": (int, float),
+    "autothrottle_max_delay": (int, float),
     "max_pages": int,
     "max_pages_per_site": int,
     "max_listing_pages": int,
+    "max_page_number": int,
+    "max_listing_depth": int,
+    "recheck_days": int,
+    "max_rechecks_per_site": int,
     "timeout": (int, float),
     "retries": int,
     "failure_threshold": (int, float),
     "log_file": str,
+    "log_max_bytes": int,
+    "log_backups": int,
+    "backfill": dict,
 }
+# The limits a run stops at; [crawler.backfill] gives --backfill runs their own, larger ones.
+LIMIT_KEYS = ("max_pages", "max_pages_per_site", "max_listing_pages", "max_page_number", "max_listing_depth")
+# Keys that must be positive whole numbers (0 would stop a crawl before it starts).
+POSITIVE_KEYS = (*LIMIT_KEYS, "max_rechecks_per_site", "log_max_bytes")
+CONTACT = re.compile(r"^(?:[^@\s]+@[^@\s]+\.[^@\s]+|https?://\S+)$")
 
 DEFAULT_CONTACT = "archive-operator@example.org"
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
@@ -81,6 +96,8 @@ class Site:
     concurrency: int = 1
     max_pages: int | None = None
     max_listing_pages: int | None = None
+    max_page_number: int | None = None
+    recheck_days: int | None = None
     verified: bool | str = False
     notes: str = ""
     enabled: bool = True
@@ -105,19 +122,67 @@ class Site:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Where a run stops. Budgets count listing and article requests (robots.txt, sitemaps and feeds aside)."""
+
+    max_pages: int  # all sites together
+    max_pages_per_site: int
+    max_listing_pages: int  # listing and pagination pages per site
+    max_page_number: int  # the highest page number followed in any pagination (endless ?page=N traps)
+    max_listing_depth: int  # hops from a start URL through listing links (calendars, tag clouds)
+
+
+NIGHTLY_LIMITS = Limits(
+    max_pages=100_000, max_pages_per_site=5_000, max_listing_pages=200, max_page_number=30, max_listing_depth=4
+)
+BACKFILL_LIMITS = Limits(
+    max_pages=1_000_000, max_pages_per_site=50_000, max_listing_pages=5_000, max_page_number=500, max_listing_depth=6
+)
+
+
+@dataclass(frozen=True)
 class CrawlerOptions:
     user_agent: str | None = None
     contact: str = DEFAULT_CONTACT
     download_delay: float = 1.0
     autothrottle: bool = True
     autothrottle_start_delay: float = 1.0
-    max_pages: int = 100_000
-    max_pages_per_site: int = 5_000
-    max_listing_pages: int = 200
+    autothrottle_max_delay: float = 30.0
+    max_pages: int = NIGHTLY_LIMITS.max_pages
+    max_pages_per_site: int = NIGHTLY_LIMITS.max_pages_per_site
+    max_listing_pages: int = NIGHTLY_LIMITS.max_listing_pages
+    max_page_number: int = NIGHTLY_LIMITS.max_page_number
+    max_listing_depth: int = NIGHTLY_LIMITS.max_listing_depth
+    recheck_days: int = 7  # stories published this recently are fetched again (conditionally) every run
+    max_rechecks_per_site: int = 200
     timeout: float = 30.0
     retries: int = 2
     failure_threshold: float = 0.5
     log_file: str | None = None
+    log_max_bytes: int = 10 * 2**20
+    log_backups: int = 7
+    backfill: Limits = BACKFILL_LIMITS
+
+    @property
+    def agent(self) -> str:
+        """The User-Agent: the configured one, or the crawler's name with the contact address."""
+        return self.user_agent or f"vn-gov-news-archive/0.1 (+news archive crawler; contact: {self.contact})"
+
+    def limits(self, site: Site | None = None, backfill: bool = False) -> Limits:
+        """The limits of a run for a site: a site's own keys override the nightly ones; a backfill run uses
+        [crawler.backfill] (its own, larger limits) whatever the site says."""
+        if backfill:
+            return self.backfill
+        return Limits(
+            max_pages=self.max_pages,
+            max_pages_per_site=(site and site.max_pages) or self.max_pages_per_site,
+            max_listing_pages=(site and site.max_listing_pages) or self.max_listing_pages,
+            max_page_number=(site and site.max_page_number) or self.max_page_number,
+            max_listing_depth=self.max_listing_depth,
+        )
+
+    def recheck_days_of(self, site: Site) -> int:
+        return self.recheck_days if site.recheck_days is None else site.recheck_days
 
 
 @dataclass(frozen=True)
@@ -212,7 +277,36 @@ def parse_crawler(raw: Any, where: str) -> CrawlerOptions:
             raise ConfigError(f"{where}: [crawler]: unknown key {key!r}")
         if not _is(value, CRAWLER_KEYS[key]):
             raise ConfigError(f"{where}: [crawler]: key {key!r} has the wrong type ({type(value).__name__})")
-    return CrawlerOptions(**raw)
+    _check_crawler_values(raw, f"{where}: [crawler]")
+    values = {k: v for k, v in raw.items() if k != "backfill"}
+    return CrawlerOptions(**values, backfill=parse_backfill(raw.get("backfill", {}), where))
+
+
+def parse_backfill(raw: dict[str, Any], where: str) -> Limits:
+    """[crawler.backfill]: the limits of a --backfill run; unset keys keep the backfill defaults."""
+    label = f"{where}: [crawler.backfill]"
+    for key, value in raw.items():
+        if key not in LIMIT_KEYS:
+            raise ConfigError(f"{label}: unknown key {key!r} (known: {', '.join(LIMIT_KEYS)})")
+        if not _is(value, int) or value < 1:
+            raise ConfigError(f"{label}: key {key!r} must be a whole number of at least 1")
+    return replace(BACKFILL_LIMITS, **raw)
+
+
+def _check_crawler_values(raw: dict[str, Any], label: str) -> None:
+    for key in POSITIVE_KEYS:
+        if key in raw and raw[key] < 1:
+            raise ConfigError(f"{label}: key {key!r} must be at least 1")
+    for key in ("download_delay", "autothrottle_start_delay", "autothrottle_max_delay", "recheck_days",
+                "retries", "log_backups"):
+        if key in raw and raw[key] < 0:
+            raise ConfigError(f"{label}: key {key!r} must not be negative")
+    if "timeout" in raw and raw["timeout"] <= 0:
+        raise ConfigError(f"{label}: key 'timeout' must be more than 0 seconds")
+    if "failure_threshold" in raw and not 0 <= raw["failure_threshold"] <= 1:
+        raise ConfigError(f"{label}: key 'failure_threshold' must be between 0 and 1 (a share of fetches)")
+    if "contact" in raw and not CONTACT.match(raw["contact"]):
+        raise ConfigError(f"{label}: key 'contact' must be an e-mail address or an http(s) URL")
 
 
 def parse_site(raw: Any, index: int, where: str) -> Site:
@@ -245,6 +339,8 @@ def parse_site(raw: Any, index: int, where: str) -> Site:
         concurrency=raw.get("concurrency", 1),
         max_pages=raw.get("max_pages"),
         max_listing_pages=raw.get("max_listing_pages"),
+        max_page_number=raw.get("max_page_number"),
+        recheck_days=raw.get("recheck_days"),
         verified=raw.get("verified", False),
         notes=raw.get("notes", ""),
         enabled=raw.get("enabled", True),
@@ -277,9 +373,11 @@ def _check_values(raw: dict[str, Any], label: str) -> None:
             problem = _css_problem(css)
             if problem:
                 raise ConfigError(f"{label}: key 'selectors.{key}': {problem}")
-    for key in ("concurrency", "max_pages", "max_listing_pages"):
+    for key in ("concurrency", "max_pages", "max_listing_pages", "max_page_number"):
         if key in raw and raw[key] < 1:
             raise ConfigError(f"{label}: key {key!r} must be at least 1")
+    if raw.get("recheck_days", 0) < 0:
+        raise ConfigError(f"{label}: key 'recheck_days' must not be negative")
     if raw.get("download_delay", 0) < 0:
         raise ConfigError(f"{label}: key 'download_delay' must not be negative")
 

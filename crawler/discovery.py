@@ -37,6 +37,12 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Page:
+    chain: str  # the pagination URL with its page number replaced by "{n}"
+    number: int
+
+
+@dataclass(frozen=True)
 class Rules:
     article: tuple[re.Pattern[str], ...]
     listing: tuple[re.Pattern[str], ...]
@@ -55,6 +61,25 @@ class Rules:
             return "pagination"
         if any(p.search(target) for p in self.listing):
             return "listing"
+        return None
+
+    def page_of(self, url: str) -> Page | None:
+        """Which pagination a URL belongs to and its page number, when it is a pagination URL.
+
+        The number is the last run of digits inside the pattern's match (``?page=12``, ``/page-12``,
+        ``_cur=12``, ``-c14-12.html``); the chain is the URL with that number blanked, so the pages of one
+        listing share it."""
+        target = _target(url)
+        for pattern in self.pagination:
+            match = pattern.search(target)
+            if not match:
+                continue
+            digits = list(re.finditer(r"\d+", match.group(0)))
+            if not digits:
+                continue
+            start, end = match.start() + digits[-1].start(), match.start() + digits[-1].end()
+            parts = urlsplit(url)
+            return Page(f"{parts.scheme}://{parts.netloc}{target[:start]}{{n}}{target[end:]}", int(target[start:end]))
         return None
 
 
@@ -113,6 +138,27 @@ def page_links(html: str, base_url: str, rules: Rules, hosts: tuple[str, ...]) -
         date = nearby_date(anchor, rules, base) if kind == "article" else None
         found[url] = Link(url, kind, date)
     return list(found.values())
+
+
+def next_pages(links: list[Link], current: str, rules: Rules) -> list[tuple[Link, Page]]:
+    """The pagination links to follow from a listing page: in each pagination chain the page coming right
+    after this one (its own chain), or page 2 or the lowest page above it (a chain this page enters: a
+    listing's first page links its page 2, 3, ...; "page 1" is this page again under another URL).
+    Walking one page at a time is what lets a run stop at the first page that holds nothing new, and keeps
+    numbered pagers (1 2 3 ... 500) from queuing a whole archive at once."""
+    here = rules.page_of(current)
+    best: dict[str, tuple[Link, Page]] = {}
+    for link in links:
+        page = rules.page_of(link.url) if link.kind == "pagination" else None
+        if page is None or link.url == current:
+            continue
+        floor = here.number if here and page.chain == here.chain else 1
+        if page.number <= floor:
+            continue  # backwards, or the first page again
+        known = best.get(page.chain)
+        if known is None or page.number < known[1].number:
+            best[page.chain] = (link, page)
+    return list(best.values())
 
 
 def _base_href(selector: Selector, url: str) -> str:

@@ -180,6 +180,15 @@ def test_rejected_pages_keep_status_and_reason(archive: Archive) -> None:
     assert ok.outcome == "new" and archive.page(url_for("qn-gov", "login"))["reason"] is None
 
 
+def test_short_identical_bodies_need_the_same_title(archive: Archive) -> None:
+    body = "Nội dung đang được cập nhật."
+    first = archive.add_page(record("qn-gov", "album-1", "Hình ảnh hội nghị tổng kết", body))
+    other = archive.add_page(record("qn-gov", "album-2", "Hình ảnh lễ ra quân", body))
+    same = archive.add_page(record("qn-bao", "album-1", "Hình ảnh hội nghị tổng kết", body))
+    assert (first.outcome, other.outcome, same.outcome) == ("new", "new", "copy")
+    assert same.article_id == first.article_id != other.article_id
+
+
 def test_404_for_archived_url_marks_page_gone_and_keeps_story(archive: Archive) -> None:
     rec = record("qn-mttq", "a", TITLE_A, STORY_A)
     aid = archive.add_page(rec).article_id

@@ -174,6 +174,16 @@ def test_site_matcher_and_canonical_choice() -> None:
     assert matcher.named("Nguồn: mattran.quangnam.gov.vn") == {"qn-mttq"}
     assert matcher.named("Theo BÁO QUẢNG NAM") == {"qn-bao"}
     assert matcher.named("Theo TTXVN") == set()
+    # domains given as aliases (the crawler's sites.toml does that) match as domains, whole
+    by_alias = SiteMatcher(
+        [
+            {"id": "danang", "name": "Cổng thông tin điện tử thành phố Đà Nẵng", "aliases": ["danang.gov.vn"]},
+            {"id": "mttq-danang", "name": "MTTQ thành phố Đà Nẵng", "aliases": ["mattran.danang.gov.vn"]},
+        ]
+    )
+    assert by_alias.named("Nguồn: mattran.danang.gov.vn") == {"mttq-danang"}
+    assert by_alias.named("Theo danang.gov.vn") == {"danang"}
+    assert by_alias.named("Theo Cổng thông tin điện tử thành phố Đà Nẵng") == {"danang"}
     pages = [
         {"url": "u1", "site_id": "qn-mttq", "published": "2023-12-28", "seq": 1, "source": None},
         {"url": "u2", "site_id": "qn-bao", "published": "2023-12-27T20:00:00+07:00", "seq": 2, "source": None},

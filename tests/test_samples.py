@@ -12,6 +12,7 @@ import urllib.request
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from urllib.robotparser import RobotFileParser
 
 import pytest
 from lxml import html as lxml_html
@@ -24,7 +25,9 @@ from crawler.samples.site import (
     SAMPLES_DIR,
     VN_TZ,
     Article,
+    category_path,
     crawl_config_toml,
+    listing_page_url,
     load_sites,
 )
 from crawler.samples.synthetic import write_synthetic_content
@@ -129,7 +132,7 @@ def test_listing_pagination_reaches_every_article(synthetic_web: SampleWeb, site
     site = synthetic_web.sites[site_id]
     family = site.family
     for cat in site.categories:
-        url = synthetic_web.url(site_id, synthetic_web_category(synthetic_web, site_id, cat.key))
+        url = synthetic_web.url(site_id, category_path(site, cat.key))
         status, ctype, body, _ = fetch(url)
         assert status == 200
         first = decode(ctype, body)
@@ -154,16 +157,8 @@ def test_listing_pagination_reaches_every_article(synthetic_web: SampleWeb, site
         assert [synthetic_web.base_url(site_id) + p for p in seen] == expected
 
 
-def synthetic_web_category(web: SampleWeb, site_id: str, key: str) -> str:
-    from crawler.samples.site import category_path
-
-    return category_path(web.sites[site_id], key)
-
-
 @pytest.mark.parametrize("site_id", SITE_IDS)
 def test_listing_page_two_and_out_of_range(synthetic_web: SampleWeb, site_id: str) -> None:
-    from crawler.samples.site import listing_page_url
-
     site = synthetic_web.sites[site_id]
     key = site.categories[0].key
     status, ctype, body, _ = fetch(synthetic_web.url(site_id, listing_page_url(site, key, 2)))
@@ -335,8 +330,6 @@ def test_meta_quirks() -> None:
 @pytest.mark.parametrize("site_id", SITE_IDS)
 def test_no_dead_internal_links(real_web: SampleWeb, site_id: str) -> None:
     """Following every link a polite crawler may follow (robots.txt obeyed) never meets a 404."""
-    from urllib.robotparser import RobotFileParser
-
     base = real_web.base_url(site_id)
     robots = RobotFileParser()
     robots.parse(fetch(base + "/robots.txt")[2].decode().splitlines())

@@ -47,8 +47,8 @@ class DateLine:
 def choose_style(family: str, article: Article) -> str:
     """The content's `date_style`, else a stable pick by id among the family's printed forms.
 
-    The pick may be a date-only form (a bare view count where the time would be) even for a timed article:
-    the expectation then holds the day only, since that is all the page tells.
+    A timed article gets a form that shows its time (the content says the page shows one); a date-only article
+    may get any form, including the date + bare view count ones.
     """
     styles = STYLES[family]
     if article.date_style:
@@ -56,6 +56,8 @@ def choose_style(family: str, article: Article) -> str:
             raise ValueError(f"article {article.id}: date_style {article.date_style!r} not in {styles}")
         return article.date_style
     usable = [s for s in styles if s != "none"]
+    if article.has_time:
+        usable = [s for s in usable if (family, s) not in DATE_ONLY_STYLES]
     spread = int(hashlib.sha1(f"{family}:{article.id}".encode()).hexdigest()[:6], 16)
     return usable[spread % len(usable)]
 

@@ -12,10 +12,12 @@ import hashlib
 import re
 import sys
 import threading
+import time
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
@@ -83,6 +85,36 @@ def html_response(site: SampleSite, text: str, status: int = 200, headers: dict[
 
 def http_date(value: datetime) -> str:
     return format_datetime(value.astimezone(UTC), usegmt=True)
+
+
+def not_modified(response: Response, etag: str, request_headers: Any) -> bool:
+    """Whether a conditional GET may be answered 304. If-None-Match wins over If-Modified-Since (RFC 9110
+    13.2.2), so a page edited without a new Last-Modified is still sent to a client that has an ETag."""
+    if response.status != 200:
+        return False
+    if_none_match = request_headers.get("If-None-Match")
+    if if_none_match is not None:
+        return etag in [tag.strip() for tag in if_none_match.split(",")] or if_none_match.strip() == "*"
+    since, modified = request_headers.get("If-Modified-Since"), response.headers.get("Last-Modified")
+    if not since or not modified:
+        return False
+    try:
+        return parsedate_to_datetime(modified) <= parsedate_to_datetime(since)
+    except (TypeError, ValueError):
+        return False
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request as the sample web saw it (tests count requests, check headers and measure pacing)."""
+
+    site_id: str
+    method: str
+    path: str
+    status: int
+    headers: dict[str, str]
+    started: float  # time.monotonic() when the request line was read
+    finished: float  # ... and when the response was written
 
 
 # --------------------------------------------------------------------------- routing
@@ -232,6 +264,13 @@ def _modified(article: Article) -> datetime:
 
 # --------------------------------------------------------------------------- HTTP plumbing
 
+LOOPBACK_CRAWLER_TOML = """
+[crawler]
+contact = "sample-web@example.org"
+download_delay = 0.05
+autothrottle_start_delay = 0.05
+"""
+
 
 class _SiteServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -273,13 +312,22 @@ class _Handler(BaseHTTPRequestHandler):
         self._serve(with_body=False)
 
     def _serve(self, with_body: bool) -> None:
+        web, site_id = self.server.web, self.server.site_id
+        started = web.request_started(site_id)
+        status = 500
+        try:
+            status = self._answer(with_body)
+        finally:
+            web.request_finished(site_id, self.command, self.path, status, dict(self.headers.items()), started)
+
+    def _answer(self, with_body: bool) -> int:
         try:
             response = self.server.web.respond(self.server.site_id, self.path)
         except Exception as exc:  # a template bug must show as a 500, not kill the thread silently
             response = Response(500, "text/plain; charset=utf-8", f"500 Internal Server Error: {exc!r}".encode())
             print(f"[serve-samples] error on {self.path}: {exc!r}", file=sys.stderr)
         etag = '"' + hashlib.sha1(response.body).hexdigest()[:16] + '"'
-        if response.status == 200 and self.headers.get("If-None-Match") == etag:
+        if not_modified(response, etag, self.headers):
             response = Response(304, response.content_type, b"", {})
         self.send_response(response.status)
         family = self.server.web.sites[self.server.site_id].family
@@ -295,6 +343,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if with_body and response.body:
             self.wfile.write(response.body)
+        return response.status
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (signature of the base class)
         if self.server.web.verbose:
@@ -328,6 +377,11 @@ class SampleWeb:
         self._threads: list[threading.Thread] = []
         self._lock = threading.RLock()
         self._added = 0
+        # Every request served, and the most requests a site ever had in flight at once (politeness tests).
+        self.requests: list[RequestRecord] = []
+        self.max_in_flight: Counter[str] = Counter()
+        self._in_flight: Counter[str] = Counter()
+        self._log_lock = threading.Lock()
 
     # lifecycle
     def start(self) -> SampleWeb:
@@ -396,7 +450,9 @@ class SampleWeb:
         return self.url(site_id, article_path(site, article))
 
     def config_toml(self) -> str:
-        return crawl_config_toml(list(self.sites.values()), self.port)
+        # Loopback answers in milliseconds: a short pace keeps tests and the demo quick. Real sites keep the
+        # polite defaults of crawler/config.py.
+        return crawl_config_toml(list(self.sites.values()), self.port) + LOOPBACK_CRAWLER_TOML
 
     def write_config(self, path: Path | str) -> Path:
         target = Path(path)
@@ -408,6 +464,30 @@ class SampleWeb:
         with self._lock:  # renders see a consistent article list while tests change it
             site = self.sites[site_id]
             return SiteRouter(site, self.base_url(site_id)).respond(raw_path)
+
+    # request log
+    def request_started(self, site_id: str) -> float:
+        with self._log_lock:
+            self._in_flight[site_id] += 1
+            self.max_in_flight[site_id] = max(self.max_in_flight[site_id], self._in_flight[site_id])
+        return time.monotonic()
+
+    def request_finished(
+        self, site_id: str, method: str, path: str, status: int, headers: dict[str, str], started: float
+    ) -> None:
+        record = RequestRecord(site_id, method, path, status, headers, started, time.monotonic())
+        with self._log_lock:
+            self._in_flight[site_id] -= 1
+            self.requests.append(record)
+
+    def requests_of(self, site_id: str | None = None) -> list[RequestRecord]:
+        with self._log_lock:
+            return [r for r in self.requests if site_id is None or r.site_id == site_id]
+
+    def clear_requests(self) -> None:
+        with self._log_lock:
+            self.requests.clear()
+            self.max_in_flight.clear()
 
     # run-time changes
     def add_article(self, site_id: str, data: dict[str, Any]) -> str:
@@ -457,8 +537,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"serve-samples: {exc}", file=sys.stderr)
         return 2
     if args.config_only:
-        if not args.write_config:
-            print("serve-samples: --config-only needs --write-config", file=sys.stderr)
+        if not args.write_config or args.port == 0:
+            print("serve-samples: --config-only needs --write-config and a fixed --port", file=sys.stderr)
             return 2
         web.write_config(args.write_config)
         return 0

@@ -205,10 +205,14 @@ def load_articles(path: Path, site: SampleSite) -> list[Article]:
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"{path}: {exc}") from exc
     articles = [article_from_dict(item, site) for item in data.get("article", [])]
+    from .datefmt import STYLES  # here: datefmt imports this module
+
     seen: set[int] = set()
     for article in articles:
         if article.id in seen:
             raise ValueError(f"{path}: duplicate article id {article.id}")
+        if article.date_style and article.date_style not in STYLES[site.family]:
+            raise ValueError(f"{path}: article {article.id}: date_style must be one of {STYLES[site.family]}")
         seen.add(article.id)
     return articles
 
