@@ -56,6 +56,11 @@ def failure_item(url: str, site_id: str, status: int, reason: str) -> dict[str, 
     }
 
 
+def not_modified_item(url: str, site_id: str) -> dict[str, Any]:
+    """A re-checked page that answered 304: the archived text stands, only the check is recorded."""
+    return {"url": url, "site_id": site_id, "fetched_at": now_iso(), "not_modified": True}
+
+
 def _headers(response: Response) -> dict[str, str]:
     return {
         key.decode("latin-1"): b", ".join(values).decode("latin-1")

@@ -11,11 +11,16 @@ USER_AGENT = "vn-gov-news-archive/0.1 (+archive of Vietnamese government news; a
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 DOWNLOAD_DELAY = 1.0
-DOWNLOAD_DELAY_JITTER = 0.5
+# Scrapy's jitter spreads each delay from 0.5x to 1.5x: a site's delay would no longer be a floor.
+DOWNLOAD_DELAY_JITTER = 0.0
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOADER_MIDDLEWARES = {
+    # Next to the downloader: counts each HTTP exchange (retries and redirect hops included) per site.
+    "crawler.middlewares.SiteFiguresMiddleware": 950,
+}
 EXTENSIONS = {
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawler.throttle.SiteAutoThrottle": 0,

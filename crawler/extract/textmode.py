@@ -12,6 +12,9 @@ from .fields import peel_credits, view_count_from_text
 from .model import Extraction
 
 MAX_TITLE = 250
+# A section heading printed above the title ("TIN HOẠT ĐỘNG", "Tin tức - Sự kiện") is at most this long.
+MAX_HEADING_WORDS = 6
+MAX_HEADING_CHARS = 50
 # Date lines further down than this many lines are not the page's date line.
 DATE_LINE_SCAN = 8
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
@@ -36,6 +39,8 @@ def _extract_text(text: str) -> Extraction:
     filtered = filter_lines(lines)
     kept = [i for i in filtered.kept if lines[i]]
     _harvest_removed(lines, filtered.removed, kept, result)
+    if _starts_with_section_heading(lines, kept):
+        kept = kept[1:]  # furniture: neither the title nor body text
     title_index = _title_index(lines, kept)
     if title_index is not None:
         result.title = lines[title_index]
@@ -68,14 +73,29 @@ def _harvest_removed(lines: list[str], removed: list, kept: list[int], result: E
 
 def _title_index(lines: list[str], kept: list[int]) -> int | None:
     """The first kept line, if it reads as a title: short, not a sentence, and more text follows."""
-    if len(kept) < 2:
-        return None
-    first = lines[kept[0]]
-    if len(first) > MAX_TITLE or len(first.split()) < 3:
-        return None
-    if first.endswith((".", ";", ",")) and not first.endswith("..."):
+    if len(kept) < 2 or not _reads_as_title(lines[kept[0]]):
         return None
     return kept[0]
+
+
+def _reads_as_title(line: str) -> bool:
+    if len(line) > MAX_TITLE or len(line.split()) < 3:
+        return False
+    return not (line.endswith((".", ";", ",")) and not line.endswith("..."))
+
+
+def _starts_with_section_heading(lines: list[str], kept: list[int]) -> bool:
+    """The first kept line is the section's heading over the title: short, no number, no sentence end, and
+    followed by a line that reads as a title at least twice as long, with body text after that. (A real short
+    title is followed by its lead, a sentence, not by a second title-like line.)"""
+    if len(kept) < 3:
+        return False
+    first, second = lines[kept[0]], lines[kept[1]]
+    if len(first.split()) > MAX_HEADING_WORDS or len(first) > MAX_HEADING_CHARS:
+        return False
+    if any(ch.isdigit() for ch in first) or first.endswith((".", ";", ",", ":", "!", "?")):
+        return False
+    return _reads_as_title(second) and len(second) >= 2 * len(first)
 
 
 def _paragraphs(lines: list[str], kept: list[int]) -> list[str]:

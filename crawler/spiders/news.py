@@ -1,36 +1,54 @@
 """The news spider: from each site's start URLs, through listings and their pagination, to article pages.
 
-One spider crawls every configured site; Scrapy gives each host its own download slot, so the per-site
-politeness settings (one request at a time, the site's delay) apply per site.
+One spider crawls every configured site. Each site has one download slot of its own (all its hosts share
+it), so the per-site politeness settings (one request at a time, the site's delay) apply per site.
+
+What a nightly run fetches: the start pages, the listings they lead to (a few hops deep), each pagination
+one page at a time until a page holds no article the archive lacks, the site's feeds and sitemaps, the
+articles none of these have archived yet, and the recently published stories again (conditionally).
+A backfill run (``--backfill``) pages through every listing to its end, within its own larger limits.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from crawler.config import CrawlerOptions, Site
+from archive.crawlstate import Recheck
+from archive.dedup import canonical_url
+from crawler.config import CrawlerOptions, Limits, Site
 from crawler.discovery import (
     Link,
     Rules,
     feed_items,
     feed_urls,
+    next_pages,
     page_links,
     robots_sitemaps,
     rules_for,
     sitemap_entries,
 )
-from crawler.items import failure_item, page_item
+from crawler.items import failure_item, not_modified_item, page_item
 
 MAX_SITEMAPS_PER_SITE = 50
+# Scheduling order within a site: articles found are fetched before the crawl pages on, re-checks before
+# discovery moves on, sitemaps (which have no listing dates to give) last.
+PRIORITY = {"article": 10, "recheck": 5, "listing": 0, "feed": 0, "robots": -5, "sitemap": -5, "sitemap_article": -10}
+
+
+def slot_of(site: Site) -> str:
+    """The download slot of a site: its first host. All of a site's hosts share it (one request at a time
+    per site), and Scrapy's robots.txt requests to that host land in it too."""
+    return site.hosts[0]
 
 
 class NewsSpider(scrapy.Spider):
@@ -41,6 +59,7 @@ class NewsSpider(scrapy.Spider):
         sites: list[Site],
         options: CrawlerOptions,
         known_urls: dict[str, set[str]] | None = None,
+        rechecks: dict[str, list[Recheck]] | None = None,
         backfill: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -48,12 +67,21 @@ class NewsSpider(scrapy.Spider):
         self.sites = {s.id: s for s in sites}
         self.options = options
         self.known = known_urls or {}
+        self.rechecks = rechecks or {}
         self.backfill = backfill
+        self.limits: dict[str, Limits] = {s.id: options.limits(s, backfill) for s in sites}
+        self.run_limit = options.limits(None, backfill).max_pages
         self.allowed_domains = sorted({h for s in sites for h in s.hosts})
         self.families: dict[str, str | None] = {s.id: s.family for s in sites}
-        self.requested: Counter[str] = Counter()
+        self.requested: Counter[str] = Counter()  # listing and article requests per site (the budgets)
         self.listing_pages: Counter[str] = Counter()
+        self.seen_listings: set[str] = set()
+        self.seen_articles: set[str] = set()
+        # Article URLs met on the pages of each pagination chain so far: a page that adds none is a repeat
+        # (a trap serving the same page under ever higher numbers, or the empty page past the end).
+        self.chains: dict[str, set[str]] = defaultdict(set)
         self.figures: dict[str, Counter[str]] = defaultdict(Counter)
+        self.activity: dict[str, list[float]] = {}  # site -> [first request, last answer] (monotonic)
         self.listing_dates: dict[str, str] = {}
         self.feeds_seen: set[str] = set()
         self.started = datetime.now(UTC)
@@ -61,26 +89,31 @@ class NewsSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for site in self.sites.values():
             for url in site.start_urls:
-                request = self._listing_request(site, url)
+                request = self._listing_request(site, url, depth=0, start=True)
+                if request is not None:
+                    yield request
+        for site in self.sites.values():
+            for recheck in self.rechecks.get(site.id, []):
+                request = self._recheck_request(site, recheck)
                 if request is not None:
                     yield request
         # Sitemaps come after the listings: a listing gives each article the date printed beside it.
         for site in self.sites.values():
             for root in dict.fromkeys(_root(url) for url in site.start_urls):
-                yield scrapy.Request(
-                    urljoin(root, "/robots.txt"),
-                    callback=self.parse_robots,
-                    errback=self.quiet,
-                    priority=-5,
-                    meta={"site_id": site.id, "page_kind": "robots"},
-                )
+                yield self._request(site, urljoin(root, "/robots.txt"), self.parse_robots, "robots", errback=self.quiet)
+
+    def clock(self, site_id: str) -> None:
+        """Note activity of a site (called by SiteFiguresMiddleware): its time spent is first to last."""
+        now = time.monotonic()
+        span = self.activity.setdefault(site_id, [now, now])
+        span[1] = now
 
     # -- listings ---------------------------------------------------------------------------------
 
-    def parse_listing(self, response: Response) -> Any:
+    def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         site = self.sites[response.meta["site_id"]]
         self.figures[site.id]["listing_pages"] += 1
-        if not hasattr(response, "text"):
+        if not isinstance(response, TextResponse):
             return
         rules = self._rules(site, response)
         yield from self._feed_requests(site, response)
@@ -89,90 +122,130 @@ class NewsSpider(scrapy.Spider):
         for link in articles:
             if link.listing_date:
                 self.listing_dates.setdefault(link.url, link.listing_date)
-        fresh = [link for link in articles if link.url not in self.known.get(site.id, set())]
-        for link in fresh:
+        unknown = [link for link in articles if not self._is_known(site, link.url)]
+        for link in unknown:
             request = self._article_request(site, link, response.url)
             if request is not None:
                 yield request
-        # A nightly run stops paging once a listing page holds only stories it already has.
-        exhausted = bool(articles) and not fresh and not self.backfill
-        for link in links:
-            if link.kind == "listing" or (link.kind == "pagination" and not exhausted):
-                request = self._listing_request(site, link.url)
-                if request is not None:
-                    yield request
+        depth = response.meta.get("listing_depth", 0)
+        if depth < self.limits[site.id].max_listing_depth:
+            for link in links:
+                if link.kind == "listing":
+                    request = self._listing_request(site, link.url, depth=depth + 1)
+                    if request is not None:
+                        yield request
+        yield from self._follow_pagination(site, response, rules, links, articles, unknown)
+
+    def _follow_pagination(
+        self, site: Site, response: Response, rules: Rules, links: list[Link], articles: list[Link],
+        unknown: list[Link],
+    ) -> Iterator[scrapy.Request]:
+        """The next page of each pagination on this page, when this page was worth reading.
+
+        Worth reading: it holds an article not met earlier in its own pagination (so a trap repeating one
+        page, or the empty page past the end, stops the walk) and, in a nightly run, one the archive lacks
+        (so a run stops paging once a page holds only known articles)."""
+        on_page = {canonical_url(link.url) for link in articles}
+        chain = response.meta.get("chain")
+        fresh = on_page - self.chains[chain] if chain else on_page
+        if chain:
+            self.chains[chain] |= on_page
+        if not self.backfill:
+            fresh &= {canonical_url(link.url) for link in unknown}
+        if not fresh:
+            if any(link.kind == "pagination" for link in links):
+                self.figures[site.id]["paging_stopped"] += 1
+            return
+        max_number = self.limits[site.id].max_page_number
+        for link, page in next_pages(links, response.url, rules):
+            if page.number > max_number:
+                self.figures[site.id]["page_number_limit"] += 1
+                continue
+            self.chains[page.chain] |= on_page  # its next page is compared with this one
+            request = self._listing_request(
+                site, link.url, depth=response.meta.get("listing_depth", 0), chain=page.chain
+            )
+            if request is not None:
+                yield request
 
     # -- sitemaps and feeds -----------------------------------------------------------------------
 
-    def parse_robots(self, response: Response) -> Any:
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         site = self.sites[response.meta["site_id"]]
-        text = response.text if hasattr(response, "text") else ""
+        text = response.text if isinstance(response, TextResponse) else ""
         sitemaps = robots_sitemaps(text, response.url) or [urljoin(response.url, "/sitemap.xml")]
         for url in sitemaps:
-            yield self._sitemap_request(site, url)
+            request = self._sitemap_request(site, url)
+            if request is not None:
+                yield request
 
-    def parse_sitemap(self, response: Response) -> Any:
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         site = self.sites[response.meta["site_id"]]
         rules = rules_for(site, self.families.get(site.id))
         for entry in sitemap_entries(response.body):
             if (urlsplit(entry.url).hostname or "") not in site.hosts:
                 continue  # a sitemap never leads the crawl off its site
             if entry.is_sitemap:
-                if self.figures[site.id]["sitemaps"] < MAX_SITEMAPS_PER_SITE:
-                    yield self._sitemap_request(site, entry.url)
-            elif rules.classify(entry.url) == "article" and entry.url not in self.known.get(site.id, set()):
-                request = self._article_request(site, Link(entry.url, "article"), response.url, priority=-10)
+                request = self._sitemap_request(site, entry.url)
+            elif rules.classify(entry.url) == "article" and not self._is_known(site, entry.url):
+                request = self._article_request(
+                    site, Link(entry.url, "article"), response.url, priority=PRIORITY["sitemap_article"]
+                )
                 if request is not None:
                     request.meta["sitemap_lastmod"] = entry.lastmod
-                    yield request
+            else:
+                continue
+            if request is not None:
+                yield request
 
-    def parse_feed(self, response: Response) -> Any:
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         site = self.sites[response.meta["site_id"]]
         rules = rules_for(site, self.families.get(site.id))
         for url, date in feed_items(response.body):
             url = urljoin(response.url, url)
-            if (urlsplit(url).hostname or "") not in site.hosts or url in self.known.get(site.id, set()):
+            if (urlsplit(url).hostname or "") not in site.hosts or self._is_known(site, url):
                 continue
             if rules.classify(url) == "article":
                 request = self._article_request(site, Link(url, "article", date), response.url)
                 if request is not None:
                     yield request
 
-    def _feed_requests(self, site: Site, response: Response) -> Any:
+    def _feed_requests(self, site: Site, response: TextResponse) -> Iterator[scrapy.Request]:
         for url in feed_urls(response.text, response.url):
             if url in self.feeds_seen or (urlsplit(url).hostname or "") not in site.hosts:
                 continue
             self.feeds_seen.add(url)
-            yield scrapy.Request(
-                url, callback=self.parse_feed, errback=self.quiet, meta={"site_id": site.id, "page_kind": "feed"}
-            )
+            yield self._request(site, url, self.parse_feed, "feed", errback=self.quiet)
 
-    def _sitemap_request(self, site: Site, url: str) -> scrapy.Request:
+    def _sitemap_request(self, site: Site, url: str) -> scrapy.Request | None:
+        if self.figures[site.id]["sitemaps"] >= MAX_SITEMAPS_PER_SITE:
+            return None
         self.figures[site.id]["sitemaps"] += 1
-        return scrapy.Request(
-            url,
-            callback=self.parse_sitemap,
-            errback=self.quiet,
-            priority=-5,
-            meta={"site_id": site.id, "page_kind": "sitemap"},
-        )
+        return self._request(site, url, self.parse_sitemap, "sitemap", errback=self.quiet)
 
     def quiet(self, failure: Failure) -> None:
         """A missing robots.txt, sitemap or feed is common and not an error of the site."""
         self.logger.info("%s: %s", failure.request.url, failure.getErrorMessage()[:200])
 
-    def _rules(self, site: Site, response: Response) -> Rules:
-        if site.id not in self.families or self.families[site.id] is None:
-            self.families[site.id] = _detect_family(response.text)
+    def _rules(self, site: Site, response: TextResponse) -> Rules:
+        if self.families.get(site.id) is None:
+            # Detected once per site and run, from its first listing page; "generic" when nothing scores.
+            self.families[site.id] = _detect_family(response.text) or "generic"
         return rules_for(site, self.families[site.id])
 
     # -- articles ---------------------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Any:
+    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
         site_id = response.meta["site_id"]
-        self.figures[site_id]["fetched"] += 1
+        counts = self.figures[site_id]
+        counts["fetched"] += 1
+        if response.status == 304:
+            counts["not_modified"] += 1
+            yield not_modified_item(response.url, site_id)
+            return
         if response.status >= 400:
-            self.figures[site_id][f"error:http-{response.status}"] += 1
+            counts[f"error:http-{response.status}"] += 1
+            self.logger.warning("%s: %s failed: http %s", site_id, response.url, response.status)
             yield failure_item(response.url, site_id, response.status, f"http {response.status}")
             return
         yield page_item(
@@ -183,7 +256,8 @@ class NewsSpider(scrapy.Spider):
             sitemap_lastmod=response.meta.get("sitemap_lastmod"),
         )
 
-    def failed(self, failure: Failure) -> Any:
+    def failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+        """One log line per failed page, no traceback: a dead link or a timeout is a fact about a site."""
         request = failure.request
         site_id = request.meta.get("site_id", "")
         reason, status = _failure_reason(failure)
@@ -192,9 +266,11 @@ class NewsSpider(scrapy.Spider):
             self.figures[site_id]["robots_forbidden"] += 1
             return
         if request.meta.get("page_kind") != "article":
-            # A dead menu link is common on real sites: counted, but not an error of the crawl.
+            # A dead menu link is common on real sites: counted, but not an error of the crawl. A start page
+            # that fails is worth the operator's eye.
             self.figures[site_id][f"listing_error:{kind}"] += 1
-            self.logger.info("%s: listing %s failed: %s", site_id, request.url, reason)
+            level = 30 if request.meta.get("start") else 20
+            self.logger.log(level, "%s: listing %s failed: %s", site_id, request.url, reason)
             return
         self.figures[site_id]["fetched"] += 1
         self.figures[site_id][f"error:{kind}"] += 1
@@ -203,45 +279,75 @@ class NewsSpider(scrapy.Spider):
 
     # -- requests ---------------------------------------------------------------------------------
 
-    def _article_request(
-        self, site: Site, link: Link, listing_url: str, priority: int = 10
-    ) -> scrapy.Request | None:
-        if not self._within_budget(site):
-            return None
-        return scrapy.Request(
-            link.url,
-            callback=self.parse_article,
-            errback=self.failed,
-            priority=priority,
-            meta={
-                "site_id": site.id,
-                "page_kind": "article",
-                "listing_date": link.listing_date,
-                "listing_url": listing_url,
-                # An article that answers 404 or 500 is recorded with its status, not dropped.
-                "handle_httpstatus_all": True,
-            },
-        )
-
-    def _listing_request(self, site: Site, url: str) -> scrapy.Request | None:
-        limit = site.max_listing_pages or self.options.max_listing_pages
-        if self.listing_pages[site.id] >= limit or not self._within_budget(site):
-            return None
-        self.listing_pages[site.id] += 1
+    def _request(
+        self, site: Site, url: str, callback: Any, kind: str, errback: Any = None, priority: int | None = None,
+        **meta: Any,
+    ) -> scrapy.Request:
         return scrapy.Request(
             url,
-            callback=self.parse_listing,
-            errback=self.failed,
-            meta={"site_id": site.id, "page_kind": "listing"},
+            callback=callback,
+            errback=errback or self.failed,
+            priority=PRIORITY.get(kind, 0) if priority is None else priority,
+            meta={"site_id": site.id, "page_kind": kind, "download_slot": slot_of(site), **meta},
         )
 
-    def _within_budget(self, site: Site) -> bool:
-        site_limit = site.max_pages or self.options.max_pages_per_site
-        if self.requested[site.id] >= site_limit or self.requested.total() >= self.options.max_pages:
+    def _article_request(
+        self, site: Site, link: Link, listing_url: str, priority: int | None = None
+    ) -> scrapy.Request | None:
+        key = canonical_url(link.url)
+        if key in self.seen_articles or not self._take_budget(site):
+            return None
+        self.seen_articles.add(key)
+        return self._request(
+            site, link.url, self.parse_article, "article", priority=priority,
+            listing_date=link.listing_date,
+            listing_url=listing_url,
+            # An article that answers 404 or 500 is recorded with its status, not dropped.
+            handle_httpstatus_all=True,
+        )
+
+    def _recheck_request(self, site: Site, recheck: Recheck) -> scrapy.Request | None:
+        """A recent story fetched again, conditionally: a 304 costs the server next to nothing."""
+        key = canonical_url(recheck.url)
+        if key in self.seen_articles or not self._take_budget(site):
+            return None
+        self.seen_articles.add(key)
+        self.figures[site.id]["rechecked"] += 1
+        request = self._request(
+            site, recheck.url, self.parse_article, "recheck", handle_httpstatus_all=True, recheck=True
+        )
+        for name, value in recheck.headers().items():
+            request.headers[name] = value
+        return request
+
+    def _listing_request(
+        self, site: Site, url: str, depth: int, chain: str | None = None, start: bool = False
+    ) -> scrapy.Request | None:
+        key = canonical_url(url)
+        if key in self.seen_listings:
+            return None
+        if self.listing_pages[site.id] >= self.limits[site.id].max_listing_pages:
+            self.figures[site.id]["listing_limit"] = 1
+            return None
+        if not self._take_budget(site):
+            return None
+        self.seen_listings.add(key)
+        self.listing_pages[site.id] += 1
+        return self._request(site, url, self.parse_listing, "listing", listing_depth=depth, chain=chain, start=start)
+
+    def _take_budget(self, site: Site) -> bool:
+        """Count one more listing or article request against the site's and the run's page budgets."""
+        if self.requested[site.id] >= self.limits[site.id].max_pages_per_site or (
+            self.requested.total() >= self.run_limit
+        ):
             self.figures[site.id]["budget_reached"] = 1
             return False
         self.requested[site.id] += 1
         return True
+
+    def _is_known(self, site: Site, url: str) -> bool:
+        known = self.known.get(site.id)
+        return bool(known) and (url in known or canonical_url(url) in known)
 
 
 def _root(url: str) -> str:
@@ -258,7 +364,7 @@ def _detect_family(html: str) -> str | None:
 def _failure_reason(failure: Failure) -> tuple[str, int]:
     if failure.check(HttpError):
         status = failure.value.response.status
-        return f"http: {status}", status
+        return f"http-{status}: HTTP {status}", status
     name = type(failure.value).__name__
     kinds = {
         "TimeoutError": "timeout",
