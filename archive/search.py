@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +46,101 @@ def _exact_terms(query: str) -> list[str]:
     return out
 
 
+def exact_query(query: str) -> str:
+    """One ``articles_exact`` MATCH string requiring every word typed with diacritics, as typed (either
+    tone placement); '""' (matches nothing) when the query has none. Used by the Datasette canned search,
+    which cannot add one subquery per word as ``search`` does."""
+    terms = _exact_terms(query)
+    return " AND ".join(f"({t})" for t in terms) if terms else '""'
+
+
 def _check_date(name: str, value: str | None) -> str | None:
-    if value is None:
+    if value is None or value == "":
         return None
     if not _DATE.match(value):
         raise ValueError(f"{name} must be YYYY, YYYY-MM or YYYY-MM-DD, not {value!r}")
     return value
+
+
+def _values(value: str | Sequence[str] | None) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,) if value else ()
+    return tuple(v for v in value if v)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which stories a search or an export covers. Each field is optional; site, province and kind accept
+    several values (any of them matches); since/until are inclusive dates (YYYY[-MM[-DD]]) on ``published``;
+    ``query`` is a full-text query (without or with diacritics, as in ``search``).
+
+    Stories are selected by their canonical copy: ``site`` is the site of the story's canonical page."""
+
+    site: tuple[str, ...] = ()
+    province: tuple[str, ...] = ()
+    kind: tuple[str, ...] = ()
+    since: str | None = None
+    until: str | None = None
+    query: str | None = None
+
+    @classmethod
+    def of(
+        cls,
+        site: str | Sequence[str] | None = None,
+        province: str | Sequence[str] | None = None,
+        kind: str | Sequence[str] | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        query: str | None = None,
+    ) -> Filters:
+        """Build filters from user values (single strings or lists; empty means no filter); checks dates."""
+        return cls(
+            _values(site),
+            _values(province),
+            _values(kind),
+            _check_date("since", since),
+            _check_date("until", until),
+            query if query and query.strip() else None,
+        )
+
+    def __bool__(self) -> bool:
+        return any((self.site, self.province, self.kind, self.since, self.until, self.query))
+
+    def as_dict(self) -> dict[str, Any]:
+        """The filters that are set, for manifests and logs."""
+        out: dict[str, Any] = {}
+        for name in ("site", "province", "kind"):
+            if getattr(self, name):
+                out[name] = list(getattr(self, name))
+        for name in ("since", "until", "query"):
+            if getattr(self, name):
+                out[name] = getattr(self, name)
+        return out
+
+    def where(self, alias: str = "a", schema: str = "") -> tuple[list[str], list[Any]]:
+        """SQL conditions on ``articles`` (aliased ``alias``) and their parameters. ``schema`` prefixes the
+        FTS table (e.g. "src." for an attached archive)."""
+        conds: list[str] = []
+        params: list[Any] = []
+        for column, values in (("site_id", self.site), ("province", self.province), ("kind", self.kind)):
+            if values:
+                conds.append(f"{alias}.{column} IN ({', '.join('?' * len(values))})")
+                params.extend(values)
+        if self.since:
+            conds.append(f"{alias}.published >= ?")
+            params.append(self.since)
+        if self.until:
+            # "2023-06" includes every day of June: compare the published value cut to the bound's length
+            conds.append(f"substr({alias}.published, 1, ?) <= ?")
+            params.extend([len(self.until), self.until])
+        if self.query:
+            match = fts_query(self.query)
+            # a query with no word at all matches nothing, rather than everything
+            conds.append(f"{alias}.id IN (SELECT rowid FROM {schema}articles_fts WHERE articles_fts MATCH ?)")
+            params.append(match or '""')
+        return conds, params
 
 
 def snippet(text: str | None, query: str, markers: tuple[str, str] = ("[", "]"), size: int = SNIPPET_WORDS) -> str:
@@ -116,9 +207,9 @@ def _connect(db: Any) -> tuple[sqlite3.Connection, bool]:
 def search(
     db: Any,
     query: str,
-    site: str | None = None,
-    province: str | None = None,
-    kind: str | None = None,
+    site: str | Sequence[str] | None = None,
+    province: str | Sequence[str] | None = None,
+    kind: str | Sequence[str] | None = None,
     since: str | None = None,
     until: str | None = None,
     limit: int = 20,
@@ -129,9 +220,10 @@ def search(
     Each result: id, site_id, site_name, province, kind, published, title, url, snippet (matches
     wrapped in ``markers``), score (bm25, lower is better), exact (how many words typed with diacritics
     were found as typed), phrase (1 if the words appear side by side), copies (pages of the story).
-    Order: exact, then phrase, then bm25. ``since``/``until`` are inclusive dates (YYYY[-MM[-DD]]).
+    Order: exact, then phrase, then bm25. ``since``/``until`` are inclusive dates (YYYY[-MM[-DD]]);
+    site, province and kind take one value or several.
     """
-    since, until = _check_date("since", since), _check_date("until", until)
+    filters = Filters.of(site, province, kind, since, until)
     if limit < 1:
         raise ValueError("limit must be at least 1")
     match = fts_query(query)
@@ -150,17 +242,8 @@ def search(
         if len(terms) > 1:  # the words side by side, in any column (diacritics folded)
             phrase_expr = "(a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?))"
             params.append('"' + " ".join(fold(t) for t in terms) + '"')
-        where = []
-        for column, value in (("a.site_id", site), ("a.province", province), ("a.kind", kind)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if since:
-            where.append("a.published >= ?")
-            params.append(since)
-        if until:
-            where.append("substr(a.published, 1, ?) <= ?")
-            params.extend([len(until), until])
+        where, where_params = filters.where("a")
+        params.extend(where_params)
         params.append(limit)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
         sql = f"""

@@ -14,6 +14,8 @@ from typing import Any
 
 import yaml
 
+from .charts import dashboards
+
 HERE = Path(__file__).parent
 METADATA = HERE / "metadata.yml"
 PLUGINS_DIR = HERE / "datasette_plugins"
@@ -34,6 +36,8 @@ def build_metadata(db_path: str | Path) -> dict[str, Any]:
     for query in section.get("queries", {}).values():
         if query.get("write"):
             raise ValueError("canned queries must stay read-only")
+    # the stories-per-month dashboard (datasette-dashboards): its SQL and links name the database
+    data.setdefault("plugins", {}).update(dashboards(Path(db_path).stem))
     return data
 
 

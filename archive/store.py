@@ -611,3 +611,30 @@ class Archive:
             "UPDATE articles SET page_count = ?, last_seen = max(coalesce(last_seen, ''), ?) WHERE id = ?",
             (len(pages), seen_at, article_id),
         )
+
+    def reread_page(self, url: str, record: dict, write: bool = False) -> dict[str, tuple[Any, Any]]:
+        """A new reading of an archived article page's stored capture (``record`` as for ``add_page``):
+        ``{column: (stored, new)}`` for the story columns that differ, normalized as ``add_page`` stores them.
+
+        With ``write`` (inside ``transaction()``) the page is corrected in place, not versioned: a
+        re-extraction fixes our reading of the same capture, the site changed nothing. The page row, its
+        current ``versions`` row (if any) and its story (canonical copy, article row, FTS, signature) follow;
+        regrouping the stories is ``regroup``'s job (``archive/reextract.py`` runs it)."""
+        page = self.conn.execute("SELECT * FROM pages WHERE url = ?", (url,)).fetchone()
+        if page is None or page["article_id"] is None:
+            raise ValueError(f"not an archived article page: {url}")
+        ctx = {"title": clean(record.get("title")), "body": clean(record.get("body"))}
+        fields = self._story_fields(record, ctx)
+        changed = {col: (page[col], value) for col, value in fields.items() if page[col] != value}
+        if not write or not changed:
+            return changed
+        fields["content_hash"] = exact_key(ctx["body"])
+        self.conn.execute(
+            f"UPDATE pages SET {', '.join(f'{c} = ?' for c in fields)} WHERE url = ?", [*fields.values(), url]
+        )
+        self.conn.execute(
+            "UPDATE versions SET title = ?, body = ?, body_hash = ? WHERE page_url = ? AND version = ?",
+            (fields["title"], fields["body"], fields["content_hash"], url, page["version"]),
+        )
+        self._refresh_story(page["article_id"], page["fetched_at"], force=True)
+        return changed

@@ -33,7 +33,7 @@ class CannotStart(Exception):
 
 @dataclass
 class CrawlResult:
-    figures: dict[str, dict[str, int]]
+    figures: dict[str, dict[str, Any]]
     failed_sites: list[str]
 
     @property
@@ -108,52 +108,78 @@ def run_crawl(
     config: Config, sites: list[Site], db: Path, *, backfill: bool = False, log_file: str | None = None
 ) -> CrawlResult:
     """Crawl the sites into the archive at ``db`` in this process."""
+    from crawler.pipelines import crawl_figures
     from crawler.spiders.news import NewsSpider
 
-    settings = crawl_settings(config.crawler, sites, db, log_file or config.crawler.log_file)
-    configure_logging(settings)
-    known = known_article_urls(db, sites)
+    options = config.crawler
+    settings = crawl_settings(options, sites, db, log_file or options.log_file)
+    configure_logging(settings, options)
+    known, rechecks = crawl_state(db, sites, options, backfill)
     process = CrawlerProcess(settings, install_root_handler=False)
     crawler = process.create_crawler(NewsSpider)
-    process.crawl(crawler, sites=sites, options=config.crawler, known_urls=known, backfill=backfill)
+    process.crawl(crawler, sites=sites, options=options, known_urls=known, rechecks=rechecks, backfill=backfill)
     process.start()
-    spider = crawler.spider
-    figures = {site_id: dict(counts) for site_id, counts in spider.figures.items()} if spider else {}
-    return CrawlResult(figures, failed_sites(figures, sites, config.crawler.failure_threshold))
+    figures = crawl_figures(crawler.spider) if crawler.spider else {}
+    return CrawlResult(figures, failed_sites(figures, sites, options.failure_threshold))
 
 
 def crawl_settings(options: CrawlerOptions, sites: list[Site], db: Path, log_file: str | None) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
-    contact = options.contact
-    agent = options.user_agent or f"vn-gov-news-archive/0.1 (+news archive crawler; contact: {contact})"
-    settings.set("USER_AGENT", agent, priority="cmdline")
-    settings.set("DOWNLOAD_DELAY", options.download_delay, priority="cmdline")
-    settings.set("AUTOTHROTTLE_ENABLED", options.autothrottle, priority="cmdline")
-    settings.set("AUTOTHROTTLE_START_DELAY", options.autothrottle_start_delay, priority="cmdline")
-    settings.set("DOWNLOAD_TIMEOUT", options.timeout, priority="cmdline")
-    settings.set("RETRY_TIMES", options.retries, priority="cmdline")
-    settings.set("ARCHIVE_DB", str(db), priority="cmdline")
-    settings.set("DOWNLOAD_SLOTS", download_slots(sites), priority="cmdline")
-    settings.set("LOG_FILE_ROTATING", log_file, priority="cmdline")
-    settings.set("CRAWL_ARGS", {"sites": [s.id for s in sites], "db": str(db)}, priority="cmdline")
+    values = {
+        "USER_AGENT": options.agent,
+        "DOWNLOAD_DELAY": options.download_delay,
+        "AUTOTHROTTLE_ENABLED": options.autothrottle,
+        "AUTOTHROTTLE_START_DELAY": options.autothrottle_start_delay,
+        "AUTOTHROTTLE_MAX_DELAY": max(options.autothrottle_max_delay, options.download_delay),
+        "DOWNLOAD_TIMEOUT": options.timeout,
+        "RETRY_TIMES": options.retries,
+        "ARCHIVE_DB": str(db),
+        "DOWNLOAD_SLOTS": download_slots(sites),
+        "LOG_FILE_ROTATING": log_file,
+        "CRAWL_ARGS": {"sites": [s.id for s in sites], "db": str(db)},
+    }
+    for name, value in values.items():
+        settings.set(name, value, priority="cmdline")
     return settings
 
 
 def download_slots(sites: list[Site]) -> dict[str, dict[str, Any]]:
-    """Per-host politeness: a site's own delay and concurrency for each of its hosts."""
+    """Per-site politeness: one slot per site (see NewsSpider), with the site's concurrency and its own
+    delay, which SiteAutoThrottle keeps as a floor."""
+    from crawler.spiders.news import slot_of
+
     slots: dict[str, dict[str, Any]] = {}
     for site in sites:
-        for host in site.hosts:
-            slot: dict[str, Any] = {"concurrency": site.concurrency}
-            if site.download_delay is not None:
-                slot["delay"] = site.download_delay
-            slots[host] = slot
+        slot: dict[str, Any] = {"concurrency": site.concurrency}
+        if site.download_delay is not None:
+            slot["delay"] = site.download_delay
+        slots[slot_of(site)] = slot
     return slots
 
 
-def configure_logging(settings: Settings) -> None:
+class QuietFailures(logging.Filter):
+    """Scrapy logs some ordinary failures of a site at ERROR, one with a traceback: a dead site's robots.txt
+    ("Error downloading", with exc_info) and retries given up. The spider already writes one line per failed
+    page, so these become plain INFO lines."""
+
+    NOISY = ("Error downloading", "Gave up retrying")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.ERROR and str(record.msg).startswith(self.NOISY):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            if record.exc_info and record.exc_info[1] is not None:
+                record.msg = f"{record.msg} ({type(record.exc_info[1]).__name__})"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+QUIET_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.downloadermiddlewares.retry")
+
+
+def configure_logging(settings: Settings, options: CrawlerOptions | None = None) -> None:
     """Log to stderr, and to a rotating file when one is configured."""
+    options = options or CrawlerOptions()
     root = logging.getLogger()
     root.setLevel(settings.get("LOG_LEVEL", "INFO"))
     for handler in list(root.handlers):
@@ -163,63 +189,100 @@ def configure_logging(settings: Settings) -> None:
     console.setFormatter(fmt)
     console.setLevel(logging.WARNING if os.environ.get("CRAWL_QUIET") else logging.INFO)
     root.addHandler(console)
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, QuietFailures) for f in logger.filters):
+            logger.addFilter(QuietFailures())
     path = settings.get("LOG_FILE_ROTATING")
     if path:
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         rotating = logging.handlers.RotatingFileHandler(
-            path, maxBytes=10 * 2**20, backupCount=7, encoding="utf-8"
+            path, maxBytes=options.log_max_bytes, backupCount=options.log_backups, encoding="utf-8"
         )
         rotating.setFormatter(fmt)
         root.addHandler(rotating)
 
 
-def known_article_urls(db: Path, sites: list[Site]) -> dict[str, set[str]]:
-    """URLs already archived, per site, so that a nightly run fetches only what is new."""
+def crawl_state(
+    db: Path, sites: list[Site], options: CrawlerOptions, backfill: bool
+) -> tuple[dict[str, set[str]], dict[str, list[Any]]]:
+    """What the archive already has, per site: the URLs not to fetch again (a nightly run also skips pages
+    that lastingly are not articles; a backfill tries them again), and the recent stories to re-check."""
     if not db.exists():
-        return {}
+        return {}, {}
+    from archive.crawlstate import CrawlState
     from archive.store import Archive
 
     archive = Archive(db)
     try:
-        return {site.id: set(archive.known_urls(site.id)) for site in sites}
+        state = CrawlState(archive)
+        known = {
+            site.id: set(archive.known_urls(site.id)) if backfill else state.settled_urls(site.id) for site in sites
+        }
+        rechecks = {
+            site.id: state.recent(site.id, options.recheck_days_of(site), options.max_rechecks_per_site)
+            for site in sites
+        }
+        return known, rechecks
     finally:
         archive.close()
 
 
-def failed_sites(figures: dict[str, dict[str, int]], sites: list[Site], threshold: float) -> list[str]:
+def failed_sites(figures: dict[str, dict[str, Any]], sites: list[Site], threshold: float) -> list[str]:
     """Sites that answered nothing, or whose article fetches failed beyond the threshold."""
     failed = []
     for site in sites:
         counts = figures.get(site.id, {})
-        errors = sum(v for k, v in counts.items() if k.startswith("error:"))
-        fetched = counts.get("fetched", 0) + counts.get("listing_pages", 0)
-        if fetched == 0 or (errors and errors / max(fetched, 1) > threshold):
+        errors = sum(counts.get("errors", {}).values())
+        answered = counts.get("fetched", 0) + counts.get("listing_pages", 0)
+        if answered == 0 or (errors and errors / max(counts.get("fetched", 0), 1) > threshold):
             failed.append(site.id)
     return failed
 
 
+# The per-site table printed at the end of a crawl: (heading, figure key).
+TABLE = (
+    ("requests", "requests"), ("listings", "listing_pages"), ("articles", "fetched"), ("new", "new"),
+    ("copies", "copy"), ("versions", "version"), ("unchanged", "unchanged"), ("304", "not_modified"),
+)
+
+
+def figures_table(figures: dict[str, dict[str, Any]]) -> list[str]:
+    """One line per site: requests sent, listing pages read, article pages fetched, what the archive made of
+    them, errors by kind and the time spent."""
+    width = max([len("site"), *(len(site_id) for site_id in figures)])
+    head = " ".join(f"{title:>{max(len(title), 5)}}" for title, _ in TABLE)
+    lines = [f"{'site':<{width}} {head} {'seconds':>7}  errors"]
+    for site_id, counts in figures.items():
+        cells = " ".join(f"{counts.get(key, 0):>{max(len(title), 5)}}" for title, key in TABLE)
+        errors = ", ".join(f"{kind} {n}" for kind, n in counts.get("errors", {}).items()) or "-"
+        lines.append(f"{site_id:<{width}} {cells} {counts.get('seconds', 0):>7.1f}  {errors}")
+    return lines
+
+
 def print_summary(result: CrawlResult, db: Path, out: TextIO) -> None:
     from archive.store import Archive
+    from crawler.pipelines import total_figures
 
     archive = Archive(db)
     try:
         stats = archive.stats()
     finally:
         archive.close()
-    total: dict[str, int] = {}
-    for counts in result.figures.values():
-        for key, value in counts.items():
-            total[key] = total.get(key, 0) + value
-    errors = sum(v for k, v in total.items() if k.startswith("error:"))
+    total = total_figures(result.figures)
+    errors = sum(total["errors"].values())
     print(
-        f"crawl: {len(result.figures)} sites, {total.get('fetched', 0)} article pages fetched, "
-        f"{total.get('new', 0)} new stories, {total.get('copy', 0)} copies, "
-        f"{total.get('version', 0)} new versions, {errors} errors",
+        f"crawl: {len(result.figures)} sites, {total.get('requests', 0)} requests, "
+        f"{total.get('fetched', 0)} article pages fetched, {total.get('new', 0)} new stories, "
+        f"{total.get('copy', 0)} copies, {total.get('version', 0)} new versions, "
+        f"{total.get('not_modified', 0)} unchanged (304), {errors} errors",
         file=out,
     )
+    for line in figures_table(result.figures):
+        print(f"  {line}", file=out)
     print(
         f"archive {db}: {stats.get('sites', 0)} sites, {stats.get('pages', 0)} pages, "
-        f"{stats.get('stories', 0)} stories, {stats.get('copies', 0)} copies",
+        f"{stats.get('stories', 0)} stories, {stats.get('copies', 0)} copies, {stats.get('versions', 0)} versions",
         file=out,
     )
     if result.failed_sites:

@@ -23,9 +23,13 @@ class SiteFiguresMiddleware:
 
     def _note(self, request: Request, answered: bool) -> None:
         spider: Any = self.crawler.spider
-        site_id = request.meta.get("site_id")
-        if site_id is None or not hasattr(spider, "clock"):
-            return  # Scrapy's own robots.txt requests carry no site: they still land in the site's slot
+        if not hasattr(spider, "clock"):
+            return
+        # Scrapy's own robots.txt requests carry no site: their slot (set once they reached the downloader)
+        # tells whose they are.
+        site_id = request.meta.get("site_id") or spider.slot_sites.get(request.meta.get("download_slot"))
+        if site_id is None:
+            return
         spider.clock(site_id)
         if answered:
             spider.figures[site_id]["requests"] += 1

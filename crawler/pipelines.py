@@ -30,7 +30,7 @@ class ExtractPipeline(_Pipeline):
     """Turns the raw page into an Extraction (title, body, date candidates, byline...)."""
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if item.get("error"):
+        if item.get("error") or item.get("not_modified"):
             return item
         site = self.spider.sites[item["site_id"]]
         extraction = extract(
@@ -66,38 +66,89 @@ class DatePipeline(_Pipeline):
 
 
 class ArchivePipeline(_Pipeline):
-    """Writes each page to the SQLite archive, one transaction per page, and the crawl's figures."""
+    """Writes each page to the SQLite archive, one transaction per page, its HTTP validators (for the next
+    run's conditional requests), and at the end the crawl's figures."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.archive: Any = None
+        self.state: Any = None
         self.crawl_id: int | None = None
 
     def open_spider(self) -> None:
+        from archive.crawlstate import CrawlState
         from archive.store import Archive
 
         spider = self.spider
         self.archive = Archive(self.crawler.settings.get("ARCHIVE_DB"))
+        self.state = CrawlState(self.archive)
         self.archive.upsert_sites([s.as_record() for s in spider.sites.values()])
         self.crawl_id = self.archive.start_crawl(
             list(spider.sites), dict(self.crawler.settings.getdict("CRAWL_ARGS"))
         )
 
     def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        if item.get("not_modified"):
+            self.state.not_modified(item["url"], item["site_id"], item["fetched_at"])
+            return item
         result = self.archive.add_page(archive_record(item))
         item["article_id"] = result.article_id
         item["outcome"] = result.outcome
         self.spider.figures[item["site_id"]][result.outcome] += 1
+        if not item.get("error"):
+            self.state.remember(item["url"], item["site_id"], item["headers"], item["status"], item["fetched_at"])
         return item
 
     def close_spider(self) -> None:
         spider = self.spider
         reason = self.crawler.stats.get_value("finish_reason") if self.crawler.stats else None
-        figures = {site: dict(counts) for site, counts in spider.figures.items()}
-        figures["_total"] = _totals(figures)
+        figures: dict[str, Any] = crawl_figures(spider)
+        figures["_total"] = total_figures(figures)
         figures["_elapsed_seconds"] = round((datetime.now(UTC) - spider.started).total_seconds(), 2)
         self.archive.finish_crawl(self.crawl_id, figures, str(reason or "finished"))
         self.archive.close()
+
+
+# Figures every site reports, zero or not: a missing key would read as "not measured".
+FIGURE_KEYS = (
+    "requests", "listing_pages", "fetched", "new", "copy", "version", "unchanged", "rejected",
+    "rechecked", "not_modified",
+)
+
+
+def crawl_figures(spider: Any) -> dict[str, dict[str, Any]]:
+    """Per-site figures of a crawl: counts, ``errors`` and ``listing_errors`` by kind, ``seconds`` spent
+    (first request to last answer of the site)."""
+    figures = {}
+    for site_id in spider.sites:
+        counts = spider.figures.get(site_id, {})
+        shaped: dict[str, Any] = {key: counts.get(key, 0) for key in FIGURE_KEYS}
+        shaped.update({k: v for k, v in counts.items() if ":" not in k})
+        shaped["errors"] = _by_kind(counts, "error:")
+        shaped["listing_errors"] = _by_kind(counts, "listing_error:")
+        span = spider.activity.get(site_id)
+        shaped["seconds"] = round(span[1] - span[0], 2) if span else 0.0
+        figures[site_id] = shaped
+    return figures
+
+
+def total_figures(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The sum of the sites' figures (errors summed kind by kind)."""
+    totals: dict[str, Any] = {"errors": {}, "listing_errors": {}}
+    for site_id, counts in figures.items():
+        if site_id.startswith("_"):
+            continue
+        for key, value in counts.items():
+            if isinstance(value, dict):
+                for kind, n in value.items():
+                    totals[key][kind] = totals[key].get(kind, 0) + n
+            elif key != "seconds":
+                totals[key] = totals.get(key, 0) + value
+    return totals
+
+
+def _by_kind(counts: dict[str, int], prefix: str) -> dict[str, int]:
+    return {k[len(prefix):]: v for k, v in sorted(counts.items()) if k.startswith(prefix)}
 
 
 def archive_record(item: dict[str, Any]) -> dict[str, Any]:
@@ -124,10 +175,3 @@ def archive_record(item: dict[str, Any]) -> dict[str, Any]:
     record["ok"] = bool(ex.get("ok")) and not item.get("error")
     return record
 
-
-def _totals(figures: dict[str, dict[str, int]]) -> dict[str, int]:
-    totals: dict[str, int] = {}
-    for counts in figures.values():
-        for key, value in counts.items():
-            totals[key] = totals.get(key, 0) + value
-    return totals

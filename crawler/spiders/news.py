@@ -73,6 +73,7 @@ class NewsSpider(scrapy.Spider):
         self.run_limit = options.limits(None, backfill).max_pages
         self.allowed_domains = sorted({h for s in sites for h in s.hosts})
         self.families: dict[str, str | None] = {s.id: s.family for s in sites}
+        self.slot_sites = {slot_of(s): s.id for s in sites}
         self.requested: Counter[str] = Counter()  # listing and article requests per site (the budgets)
         self.listing_pages: Counter[str] = Counter()
         self.seen_listings: set[str] = set()
@@ -264,6 +265,7 @@ class NewsSpider(scrapy.Spider):
         kind = reason.split(":")[0]
         if kind == "robots":
             self.figures[site_id]["robots_forbidden"] += 1
+            self.logger.info("%s: robots.txt forbids %s", site_id, request.url)
             return
         if request.meta.get("page_kind") != "article":
             # A dead menu link is common on real sites: counted, but not an error of the crawl. A start page
