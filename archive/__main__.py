@@ -1,4 +1,4 @@
-"""Command line: python -m archive {search,serve,dedup,stats} --db FILE ...
+"""Command line: python -m archive {search,serve,dedup,versions,stats,reextract,export} --db FILE ...
 
 Errors (missing file, bad arguments) print one line and exit with status 2, never a traceback.
 """
@@ -97,6 +97,39 @@ def _cmd_dedup(args: argparse.Namespace) -> int:
     return 0 if report.agrees else 1
 
 
+def _cmd_versions(args: argparse.Namespace) -> int:
+    from .store import Archive
+
+    with Archive(_existing_db(args.db)) as archive:
+        if args.story.isdigit():
+            article_id = int(args.story)
+        else:  # a page URL, in any form: the story it belongs to
+            page = archive.page(args.story)
+            if page is None or page["article_id"] is None:
+                raise UsageError(f"no archived story at {args.story}")
+            article_id = page["article_id"]
+        story = archive.article(article_id)
+        if story is None:
+            raise UsageError(f"no story with id {article_id}")
+        history = archive.version_history(article_id)
+    if not args.full:
+        for page in history:
+            for version in page["versions"]:
+                version.pop("body")
+    if args.json:
+        print(json.dumps({"id": article_id, "title": story["title"], "url": story["url"], "pages": history},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"story {article_id}: {story['title']}")
+    for page in history:
+        mark = "  (canonical)" if page["canonical"] else ""
+        print(f"  {page['url']}  [{page['site_id']}]{mark}")
+        for v in page["versions"]:
+            what = v["change"]["summary"] if v["change"] else "first text"
+            print(f"    v{v['version']}  {v['fetched_at']}  {v['words']:>5} words  {what}")
+    return 0
+
+
 def _cmd_stats(args: argparse.Namespace) -> int:
     from .store import Archive
 
@@ -110,6 +143,56 @@ def _cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_reextract(args: argparse.Namespace) -> int:
+    from .reextract import ReextractUsageError, run
+
+    try:
+        return run(
+            _existing_db(args.db),
+            sites_file=args.sites,
+            site_id=args.site,
+            limit=args.limit,
+            dry_run=args.dry_run,
+            as_json=args.json,
+        )
+    except ReextractUsageError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from .export import export
+    from .search import Filters
+
+    try:
+        filters = Filters.of(args.site, args.province, args.kind, args.since, args.until, args.query)
+        result = export(
+            _existing_db(args.db),
+            args.format,
+            args.out,
+            filters,
+            progress=False if args.quiet else None,
+            command=["python", "-m", "archive", *(args.argv or [])],
+        )
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    unit = "captures" if args.format == "warc" else "stories"
+    rate = result.rows / result.seconds if result.seconds else 0
+    print(
+        f"{result.path}: {result.rows:,} {unit}, {result.bytes:,} bytes, {result.seconds:.1f} s "
+        f"({rate:,.0f}/s), sha256 {result.sha256[:16]}…; manifest {result.manifest}"
+    )
+    return 0
+
+
+def _filter_options(p: argparse.ArgumentParser) -> None:
+    """Story filters shared by search and export; site, province and kind may be repeated (any matches)."""
+    p.add_argument("--site", action="append", help="site id of the story's canonical copy (repeatable)")
+    p.add_argument("--province", action="append", help="province, as in sites.toml (repeatable)")
+    p.add_argument("--kind", action="append", choices=["government", "front", "party"], help="(repeatable)")
+    p.add_argument("--since", help="published on or after YYYY[-MM[-DD]]")
+    p.add_argument("--until", help="published on or before YYYY[-MM[-DD]] (inclusive)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m archive", description="Archive of Vietnamese provincial news.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -117,11 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("search", help="full-text search, with or without diacritics")
     p.add_argument("--db", required=True)
     p.add_argument("--json", action="store_true", help="print results as JSON")
-    p.add_argument("--site", help="site id")
-    p.add_argument("--province")
-    p.add_argument("--kind", choices=["government", "front", "party"])
-    p.add_argument("--since", help="YYYY[-MM[-DD]], inclusive")
-    p.add_argument("--until", help="YYYY[-MM[-DD]], inclusive")
+    _filter_options(p)
     p.add_argument("--limit", type=int, default=20)
     p.add_argument("query", nargs="+")
     p.set_defaults(func=_cmd_search)
@@ -138,15 +217,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--check", action="store_true", help="only report, write nothing")
     p.set_defaults(func=_cmd_dedup)
 
+    p = sub.add_parser("versions", help="the texts of a story as its pages changed, with what changed")
+    p.add_argument("--db", required=True)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--full", action="store_true", help="include each version's body")
+    p.add_argument("story", help="story id, or the URL of one of its pages")
+    p.set_defaults(func=_cmd_versions)
+
     p = sub.add_parser("stats", help="counts of sites, pages, stories, copies, versions, rejected")
     p.add_argument("--db", required=True)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_stats)
+
+    p = sub.add_parser("reextract", help="read the stored raw pages again with the current extractor")
+    p.add_argument("--db", required=True)
+    p.add_argument("--sites", help="crawl config (TOML) with the sites' own selectors (default: stored family)")
+    p.add_argument("--site", help="only this site id")
+    p.add_argument("--limit", type=int, help="at most N pages, in arrival order")
+    p.add_argument("--dry-run", action="store_true", help="only report, write nothing")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.set_defaults(func=_cmd_reextract)
+
+    p = sub.add_parser("export", help="dump stories (jsonl, csv, parquet), a snapshot (sqlite) or captures (warc)")
+    p.add_argument("--db", required=True)
+    p.add_argument("--format", required=True, choices=["jsonl", "csv", "parquet", "sqlite", "warc"])
+    p.add_argument("--out", required=True, help="file to write (.gz: compressed jsonl/csv/warc); "
+                   "datapackage.json is written beside it")
+    _filter_options(p)
+    p.add_argument("--query", help="only stories matching this full-text query")
+    p.add_argument("--quiet", action="store_true", help="no progress bar even on a terminal")
+    p.set_defaults(func=_cmd_export)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # recorded in export manifests
     try:
         return args.func(args)
     except UsageError as exc:

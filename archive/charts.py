@@ -85,6 +85,10 @@ def _count_query(condition: str) -> str:
 # only the local export actions are offered.
 EMBED = {"renderer": "svg", "actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 
+# Story counts are whole numbers; tickMinStep alone still left 0.5 ticks on small counts (vega 6.2), so
+# fractional labels are blanked and the rest printed without separators (Vietnamese would use dots).
+WHOLE_NUMBERS = {"tickMinStep": 1, "labelExpr": "datum.value % 1 ? '' : format(datum.value, 'd')"}
+
 MONTHS_SPEC: dict[str, Any] = {
     "usermeta": {"embedOptions": EMBED},
     "mark": {"type": "bar", "color": "#2f6f9f", "cursor": "pointer"},
@@ -97,7 +101,7 @@ MONTHS_SPEC: dict[str, Any] = {
             "title": "Tháng",
             "axis": {"format": "%m/%Y", "labelAngle": -40, "labelOverlap": True},
         },
-        "y": {"field": "stories", "type": "quantitative", "title": "Số tin bài", "axis": {"tickMinStep": 1}},
+        "y": {"field": "stories", "type": "quantitative", "title": "Số tin bài", "axis": WHOLE_NUMBERS},
         "href": {"field": "link"},
         "description": {"field": "description"},
         "tooltip": [{"field": "label", "title": "Tháng"}, {"field": "stories", "title": "Số tin bài"}],
@@ -109,7 +113,7 @@ SITES_SPEC: dict[str, Any] = {
     "mark": {"type": "bar", "color": "#8a5a2b", "cursor": "pointer"},
     "encoding": {
         "y": {"field": "site", "type": "nominal", "title": None, "sort": "-x", "axis": {"labelLimit": 360}},
-        "x": {"field": "stories", "type": "quantitative", "title": "Số tin bài", "axis": {"tickMinStep": 1}},
+        "x": {"field": "stories", "type": "quantitative", "title": "Số tin bài", "axis": WHOLE_NUMBERS},
         "href": {"field": "link"},
         "description": {"field": "description"},
         "tooltip": [

@@ -29,10 +29,26 @@ def query_terms(query: str) -> list[str]:
     return [w.lower() for w in words(query) if w.strip("_")]
 
 
+def phrases(query: str) -> list[list[str]]:
+    """The query as phrases: words between double quotes form one phrase, every other word is its own.
+    An unpaired quote is ignored."""
+    parts = query.split('"')
+    if len(parts) % 2 == 0:  # an odd number of quotes: the last one pairs with nothing
+        parts = [*parts[:-2], parts[-2] + " " + parts[-1]]
+    out: list[list[str]] = []
+    for i, part in enumerate(parts):
+        terms = query_terms(part)
+        if i % 2 and terms:
+            out.append(terms)
+        else:
+            out.extend([t] for t in terms)
+    return out
+
+
 def fts_query(query: str) -> str:
-    """A safe FTS5 MATCH string for ``query`` without diacritics: every word, each quoted (implicit AND).
-    Returns '' when the query has no word."""
-    return " ".join(f'"{fold(t)}"' for t in query_terms(query))
+    """A safe FTS5 MATCH string for ``query`` without diacritics: every word (or "quoted phrase") quoted,
+    implicit AND; FTS operators are plain words. Returns '' when the query has no word."""
+    return " ".join('"' + " ".join(fold(t) for t in phrase) + '"' for phrase in phrases(query))
 
 
 def _exact_terms(query: str) -> list[str]:
@@ -52,6 +68,13 @@ def exact_query(query: str) -> str:
     which cannot add one subquery per word as ``search`` does."""
     terms = _exact_terms(query)
     return " AND ".join(f"({t})" for t in terms) if terms else '""'
+
+
+def phrase_query(query: str) -> str:
+    """A MATCH string for the query's words side by side (diacritics folded), or '""' (matches nothing)
+    for a one-word query: stories with the whole phrase rank before those with scattered words."""
+    terms = query_terms(query)
+    return '"' + " ".join(fold(t) for t in terms) + '"' if len(terms) > 1 else '""'
 
 
 def _check_date(name: str, value: str | None) -> str | None:
@@ -237,11 +260,10 @@ def search(
             exact_sql.append("(a.id IN (SELECT rowid FROM articles_exact WHERE articles_exact MATCH ?))")
             params.append(term)
         exact_expr = " + ".join(exact_sql) or "0"
-        terms = query_terms(query)
         phrase_expr = "0"
-        if len(terms) > 1:  # the words side by side, in any column (diacritics folded)
+        if len(query_terms(query)) > 1:  # the words side by side, in any column (diacritics folded)
             phrase_expr = "(a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?))"
-            params.append('"' + " ".join(fold(t) for t in terms) + '"')
+            params.append(phrase_query(query))
         where, where_params = filters.where("a")
         params.extend(where_params)
         params.append(limit)

@@ -1,8 +1,9 @@
 """Serve an archive with Datasette: read-only, with metadata, facets, full-text search and canned queries.
 
 The database is opened in Datasette's normal (mutable) mode because a crawl may be writing to it (WAL
-lets both run); Datasette's own queries use read-only connections and it refuses non-SELECT SQL. No
-canned query is writable.
+lets both run). Read-only three times over: Datasette refuses non-SELECT SQL and reads through mode=ro
+connections; the plugin makes every connection to the archive ``query_only``; no canned query is writable.
+Stories are shown as pages (templates/row.html).
 """
 
 from __future__ import annotations
@@ -19,12 +20,15 @@ from .charts import dashboards
 HERE = Path(__file__).parent
 METADATA = HERE / "metadata.yml"
 PLUGINS_DIR = HERE / "datasette_plugins"
+TEMPLATES_DIR = HERE / "templates"  # row.html: the story page
 
 SETTINGS = {
     # search and facets over a large archive need more than Datasette's 1 s default
     "sql_time_limit_ms": "5000",
     "facet_time_limit_ms": "1000",
     "default_page_size": "50",
+    # a story's whole text in every cell makes the table unreadable; the story page shows it all
+    "truncate_cells_html": "300",
 }
 
 
@@ -43,6 +47,7 @@ def build_metadata(db_path: str | Path) -> dict[str, Any]:
 
 def datasette_args(db_path: str | Path, metadata_path: str | Path, host: str, port: int) -> list[str]:
     args = ["serve", str(db_path), "--metadata", str(metadata_path), "--plugins-dir", str(PLUGINS_DIR)]
+    args += ["--template-dir", str(TEMPLATES_DIR)]
     args += ["--host", host, "--port", str(port)]
     for name, value in SETTINGS.items():
         args += ["--setting", name, value]

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import sqlite3
 import threading
@@ -75,6 +76,50 @@ def _host(url: str) -> str:
 
 def _year(published: str | None) -> int | None:
     return int(published[:4]) if published and published[:4].isdigit() else None
+
+
+def change_summary(old: dict, new: dict) -> dict:
+    """What changed between two texts of one page (dicts with ``title`` and ``body``): title changed or
+    not, paragraphs added/removed/changed and words added/removed, plus a one-line ``summary``."""
+    old_paras = [p for p in (old.get("body") or "").split("\n") if p.strip()]
+    new_paras = [p for p in (new.get("body") or "").split("\n") if p.strip()]
+    added = removed = changed = 0
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_paras, new_paras, autojunk=False).get_opcodes():
+        if op == "replace":
+            changed += min(i2 - i1, j2 - j1)
+            added += max(0, (j2 - j1) - (i2 - i1))
+            removed += max(0, (i2 - i1) - (j2 - j1))
+        elif op == "insert":
+            added += j2 - j1
+        elif op == "delete":
+            removed += i2 - i1
+    old_words, new_words = (old.get("body") or "").split(), (new.get("body") or "").split()
+    words_added = words_removed = 0
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_words, new_words, autojunk=False).get_opcodes():
+        if op != "equal":
+            words_added += j2 - j1
+            words_removed += i2 - i1
+    result = {
+        "title_changed": (old.get("title") or "") != (new.get("title") or ""),
+        "paragraphs_added": added,
+        "paragraphs_removed": removed,
+        "paragraphs_changed": changed,
+        "words_added": words_added,
+        "words_removed": words_removed,
+    }
+    result["summary"] = _describe_change(result)
+    return result
+
+
+def _describe_change(c: dict) -> str:
+    parts = ["title changed"] if c["title_changed"] else []
+    for key, label in (("paragraphs_changed", "changed"), ("paragraphs_added", "added"),
+                       ("paragraphs_removed", "removed")):
+        if c[key]:
+            parts.append(f"{c[key]} paragraph{'s' if c[key] > 1 else ''} {label}")
+    if c["words_added"] or c["words_removed"]:
+        parts.append(f"+{c['words_added']} -{c['words_removed']} words")
+    return ", ".join(parts) or "same words (spacing or invisible characters only)"
 
 
 class Archive:
@@ -247,6 +292,39 @@ class Archive:
             "SELECT * FROM versions WHERE article_id = ? ORDER BY page_url, version", (article_id,)
         )
         return [dict(r) for r in rows]
+
+    def version_history(self, article_id: int) -> list[dict]:
+        """Every page of a story with its texts in order, each with what changed since the one before.
+
+        A page that never changed has no ``versions`` rows (version 1 is written on the first change):
+        its stored text is its only version. Pages: ``{url, site_id, canonical, versions: [...]}``;
+        a version: ``{version, fetched_at, title, body, body_hash, words, change}`` (``change``: see
+        ``change_summary``; None for version 1).
+        """
+        story = self.article(article_id)
+        if story is None:
+            return []
+        by_page: dict[str, list[dict]] = {}
+        for row in self.versions(article_id):
+            by_page.setdefault(row["page_url"], []).append(row)
+        history = []
+        for page in self.pages_of(article_id):
+            texts = by_page.get(page["url"]) or [
+                {"version": 1, "fetched_at": page["first_fetched"], "title": page["title"], "body": page["body"],
+                 "body_hash": page["content_hash"]}
+            ]
+            versions, before = [], None
+            for row in texts:
+                entry = {key: row[key] for key in ("version", "fetched_at", "title", "body", "body_hash")}
+                entry["words"] = len((row["body"] or "").split())
+                entry["change"] = change_summary(before, row) if before else None
+                versions.append(entry)
+                before = row
+            history.append(
+                {"url": page["url"], "site_id": page["site_id"], "canonical": page["url"] == story["url"],
+                 "versions": versions}
+            )
+        return history
 
     def stats(self) -> dict[str, int]:
         one = lambda sql: self.conn.execute(sql).fetchone()[0]  # noqa: E731

@@ -14,7 +14,9 @@ def build_parser() -> argparse.ArgumentParser:
     crawl.add_argument("--sites", required=True, help="the sites file (TOML)")
     crawl.add_argument("--db", required=True, help="the SQLite archive (created if absent)")
     crawl.add_argument("--site", action="append", metavar="ID", help="crawl only this site (repeatable)")
-    crawl.add_argument("--backfill", action="store_true", help="walk every listing page, not only the new ones")
+    crawl.add_argument(
+        "--backfill", action="store_true", help="walk every listing to its end, within the [crawler.backfill] limits"
+    )
     crawl.add_argument("--log-file", help="also log to this file, rotated at 10 MB")
 
     demo = commands.add_parser("demo", help="serve the sample web, crawl it, print a summary")
@@ -29,6 +31,15 @@ def build_parser() -> argparse.ArgumentParser:
     probe = sites_commands.add_parser("probe", help="fetch a page and show what would be extracted")
     probe.add_argument("url")
     probe.add_argument("--json", action="store_true", help="print JSON")
+
+    report = commands.add_parser("report", help="write the HTML crawl report (per site, over the last runs)")
+    report.add_argument("--db", required=True, help="the SQLite archive")
+    report.add_argument("--out", required=True, help="the HTML file to write")
+    report.add_argument("--runs", type=int, default=30, help="how many recent runs to chart (default 30)")
+    report.add_argument("--silent-days", type=int, default=14, help="days without a new story before a site "
+                        "is listed as silent (default 14)")
+    report.add_argument("--failure-threshold", type=float, default=0.5, help="share of failed article fetches "
+                        "above which a run failed, as in the crawler's config (default 0.5)")
 
     serve = commands.add_parser("serve-samples", help="serve the bundled sample web on loopback addresses")
     serve.add_argument("rest", nargs=argparse.REMAINDER)
@@ -57,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         from crawler.demo import main_demo
 
         return main_demo(args.db, args.port, args.fresh)
+    if args.command == "report":
+        from crawler.report import main_report
+
+        return main_report(args.db, args.out, args.runs, args.silent_days, args.failure_threshold)
     return 2
 
 

@@ -113,9 +113,9 @@ def run_crawl(
 
     options = config.crawler
     settings = crawl_settings(options, sites, db, log_file or options.log_file)
-    configure_logging(settings, options)
+    process = CrawlerProcess(settings)
+    configure_logging(settings, options)  # after CrawlerProcess, which resets Scrapy's loggers to DEBUG
     known, rechecks = crawl_state(db, sites, options, backfill)
-    process = CrawlerProcess(settings, install_root_handler=False)
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, sites=sites, options=options, known_urls=known, rechecks=rechecks, backfill=backfill)
     process.start()
@@ -138,6 +138,7 @@ def crawl_settings(options: CrawlerOptions, sites: list[Site], db: Path, log_fil
         "DOWNLOAD_SLOTS": download_slots(sites),
         "LOG_FILE_ROTATING": log_file,
         "CRAWL_ARGS": {"sites": [s.id for s in sites], "db": str(db)},
+        "LOG_INSTALL_ROOT_HANDLER": False,  # configure_logging installs ours (console + rotating file)
     }
     for name, value in values.items():
         settings.set(name, value, priority="cmdline")
@@ -180,8 +181,12 @@ QUIET_LOGGERS = ("scrapy.downloadermiddlewares.robotstxt", "scrapy.downloadermid
 def configure_logging(settings: Settings, options: CrawlerOptions | None = None) -> None:
     """Log to stderr, and to a rotating file when one is configured."""
     options = options or CrawlerOptions()
+    level = settings.get("LOG_LEVEL", "INFO")
     root = logging.getLogger()
-    root.setLevel(settings.get("LOG_LEVEL", "INFO"))
+    root.setLevel(level)
+    # Scrapy sets its own loggers to DEBUG, whose records (every item scraped, with its page) would reach
+    # our handlers whatever the root's level.
+    logging.getLogger("scrapy").setLevel(level)
     for handler in list(root.handlers):
         root.removeHandler(handler)
     fmt = logging.Formatter("%(asctime)s [%(name)s] %(levelname)s: %(message)s")
@@ -200,6 +205,7 @@ def configure_logging(settings: Settings, options: CrawlerOptions | None = None)
             path, maxBytes=options.log_max_bytes, backupCount=options.log_backups, encoding="utf-8"
         )
         rotating.setFormatter(fmt)
+        rotating.setLevel(level)
         root.addHandler(rotating)
 
 

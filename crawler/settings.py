@@ -35,6 +35,9 @@ DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
 TELNETCONSOLE_ENABLED = False
+# Scrapy's remote control runs Python sent to a local HTTP port and leaves job files in the home folder:
+# nothing an unattended nightly crawl should open.
+REMOTE_CONTROL_ENABLED = False
 DEPTH_LIMIT = 0
 DUPEFILTER_CLASS = "scrapy.dupefilters.RFPDupeFilter"
 

@@ -97,3 +97,36 @@ def test_bad_css_selector_is_named(tmp_path):
         load_config(write(tmp_path, text))
     good = MINIMAL + '[site.selectors]\nbody = ["div.content", "#main article"]\n'
     assert load_config(write(tmp_path, good)).sites[0].selectors["body"] == ["div.content", "#main article"]
+
+
+def test_backfill_has_its_own_limits_and_a_site_overrides_the_nightly_ones(tmp_path):
+    text = MINIMAL.replace('kind = "front"', 'kind = "front"\nmax_pages = 300\nmax_page_number = 12')
+    text = "[crawler]\nmax_page_number = 20\n\n[crawler.backfill]\nmax_page_number = 900\n" + text
+    config = load_config(write(tmp_path, text))
+    (site,) = config.sites
+    nightly = config.crawler.limits(site)
+    assert (nightly.max_pages_per_site, nightly.max_page_number) == (300, 12)
+    backfill = config.crawler.limits(site, backfill=True)
+    assert backfill.max_page_number == 900
+    assert backfill.max_pages_per_site > nightly.max_pages_per_site  # the backfill default, not the site's
+
+
+@pytest.mark.parametrize(
+    ("crawler", "message"),
+    [
+        ("[crawler.backfill]\nmax_pages = 0", "[crawler.backfill]: key 'max_pages' must be a whole number"),
+        ("[crawler.backfill]\nmax_depth = 3", "[crawler.backfill]: unknown key 'max_depth'"),
+        ('[crawler]\ncontact = "nobody"', "[crawler]: key 'contact' must be an e-mail address"),
+        ("[crawler]\nmax_page_number = 0", "[crawler]: key 'max_page_number' must be at least 1"),
+        ("[crawler]\nfailure_threshold = 2", "[crawler]: key 'failure_threshold' must be between 0 and 1"),
+    ],
+)
+def test_bad_crawler_options_name_the_table_and_the_key(tmp_path, crawler, message):
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, crawler + "\n" + MINIMAL))
+    assert message in str(err.value)
+
+
+def test_user_agent_carries_the_contact(tmp_path):
+    config = load_config(write(tmp_path, '[crawler]\ncontact = "ops@archive.example.org"\n' + MINIMAL))
+    assert "ops@archive.example.org" in config.crawler.agent

@@ -130,11 +130,11 @@ def test_lsh_index_in_sqlite_finds_candidates_and_forgets_removed() -> None:
     index.add(2, fingerprint(STORY_B, CFG))
     assert conn.execute("SELECT count(*) FROM dedup_bands").fetchone()[0] == 2 * CFG.bands
     found = index.candidates(fingerprint(STORY_A_NEAR, CFG))
-    assert found and found[0][1] == 1 and found[0][0] > 0.6
-    assert all(article_id != 2 or jac < CFG.min_jaccard for jac, article_id in found)
+    assert found and found[0].article_id == 1 and found[0].jaccard > 0.6
+    assert all(c.article_id != 2 or c.containment < CFG.min_estimated_containment for c in found)
     index.remove(1)
     assert conn.execute("SELECT count(*) FROM dedup_bands WHERE article_id = 1").fetchone()[0] == 0
-    assert not any(aid == 1 for _, aid in index.candidates(fingerprint(STORY_A_NEAR, CFG)))
+    assert not any(c.article_id == 1 for c in index.candidates(fingerprint(STORY_A_NEAR, CFG)))
     sql = "EXPLAIN QUERY PLAN SELECT article_id FROM dedup_bands WHERE band = 1 AND key = 2"
     plan = " ".join(r[-1] for r in conn.execute(sql))
     assert "PRIMARY KEY" in plan or "INDEX" in plan

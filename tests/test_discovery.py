@@ -1,7 +1,7 @@
 import pytest
 
 from crawler.config import Site
-from crawler.discovery import page_links, rules_for
+from crawler.discovery import Link, next_pages, page_links, rules_for
 
 
 def site(**kw) -> Site:
@@ -60,3 +60,54 @@ def test_links_carry_the_listing_date_of_their_own_item_only():
     assert by_url["bai-ba-103.html"].listing_date == "3/4/2021"
     assert "bai-ngoai-104.html" not in by_url
     assert by_url["page-2"].kind == "pagination"
+
+
+@pytest.mark.parametrize(
+    ("family", "path", "chain", "number"),
+    [
+        ("nukeviet", "/vi/news/tin/page-12", "/vi/news/tin/page-{n}", 12),
+        ("vhv", "/chuyen-muc-tin-tuc-c14-3.html", "/chuyen-muc-tin-tuc-c14-{n}.html", 3),
+        ("tandan", "/portal/Pages/Tin.aspx?PageIndex=4", "/portal/Pages/Tin.aspx?PageIndex={n}", 4),
+        ("liferay", "/web/guest/tin?_101_INSTANCE_AB_cur=5&_101_INSTANCE_AB_delta=4",
+         "/web/guest/tin?_101_INSTANCE_AB_cur={n}&_101_INSTANCE_AB_delta=4", 5),
+        ("wordpress", "/category/tin/page/6/", "/category/tin/page/{n}/", 6),
+        ("aspnet-ui", "/tin-tuc?page=7", "/tin-tuc?page={n}", 7),
+    ],
+)
+def test_pagination_urls_give_their_chain_and_page_number(family, path, chain, number):
+    page = rules_for(site(), family).page_of("http://example.gov.vn" + path)
+    assert page is not None
+    assert (page.chain, page.number) == ("http://example.gov.vn" + chain, number)
+
+
+def test_a_listing_follows_one_page_at_a_time():
+    rules = rules_for(site(), "aspnet-ui")
+    pager = [Link(f"http://example.gov.vn/tin-tuc?page={n}", "pagination") for n in (1, 2, 3, 4, 5, 500)]
+    more = [Link("http://example.gov.vn/thong-bao?page=2", "pagination")]
+    first = next_pages(pager + more, "http://example.gov.vn/tin-tuc", rules)
+    assert sorted(link.url for link, _ in first) == [
+        "http://example.gov.vn/thong-bao?page=2", "http://example.gov.vn/tin-tuc?page=2",
+    ]
+    third = next_pages(pager, "http://example.gov.vn/tin-tuc?page=3", rules)
+    assert [link.url for link, _ in third] == ["http://example.gov.vn/tin-tuc?page=4"]
+    assert next_pages(pager[:3], "http://example.gov.vn/tin-tuc?page=3", rules) == []
+
+
+@pytest.mark.parametrize(
+    ("family", "path"),
+    [
+        ("wordpress", "/2024/01/"),
+        ("wordpress", "/2024/01/15/"),
+        ("generic", "/lich-cong-tac?tuan=12"),
+        ("generic", "/lich-lam-viec/tuan-52.html"),
+        ("generic", "/tin-tuc?date=2024-01-01"),
+        ("nukeviet", "/vi/news/tin-tuc/?ngay=15"),
+    ],
+)
+def test_calendars_and_date_archives_are_denied(family, path):
+    assert rules_for(site(), family).classify("http://example.gov.vn" + path) is None
+
+
+def test_an_empty_date_filter_in_a_pager_is_not_a_calendar():
+    rules = rules_for(site(), "generic")
+    assert rules.classify("http://example.gov.vn/tin-tuc?date=&EventID=0&Page=3") == "pagination"

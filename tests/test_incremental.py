@@ -9,11 +9,15 @@ trust. Synthetic content with four listing pages per category makes "stops pagin
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
+import threading
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -210,3 +214,124 @@ def test_an_edited_story_becomes_a_new_version_and_unchanged_ones_are_not_rewrit
         assert (page["crawl_id"], page["version"]) == (2, 1)  # written by the second run, untouched since
         state = rows(db, "select status, not_modified from fetch_state where url = ?", url)[0]
         assert (state["status"], state["not_modified"]) == (304, 1)
+
+
+# -- pagination traps and backfill limits ---------------------------------------------------------------
+
+TRAP_ARTICLE = """<html><head><meta charset="utf-8"><title>{title}</title></head><body>
+<h1>{title}</h1><p class="date">Ngày 15/01/2024</p><div class="content">
+<p>Bài số {n} kể lại cuộc họp của ban công tác mặt trận thôn về việc sửa đường làng và nạo vét mương.</p>
+<p>Bà con đã góp ý kiến về mức đóng góp, thời gian làm và cách chia phần việc giữa các xóm số {n}.</p>
+<p>Cuối buổi, trưởng thôn tổng hợp ý kiến, giao các tổ tự quản theo dõi tiến độ công trình {n}.</p>
+</div></body></html>"""
+
+
+class TrapHandler(BaseHTTPRequestHandler):
+    """A site with the traps real portals have: a pager that never ends (every page has three new stories
+    and links pages N+1, N+2 and 99999), a pager that serves the same page under every number, a work
+    calendar whose every week links the week before, and date archives."""
+
+    protocol_version = "HTTP/1.1"
+    seen: list[str]
+
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        self.seen.append(self.path)
+        parts = urlsplit(self.path)
+        page = int(parse_qs(parts.query).get("page", ["1"])[0])
+        if parts.path == "/":
+            body = '<a href="/tin-tuc">Tin tức</a> <a href="/thong-bao">Thông báo</a> ' \
+                   '<a href="/lich-cong-tac?tuan=40">Lịch công tác</a> <a href="/2024/01/">Tháng 1/2024</a>'
+        elif parts.path == "/tin-tuc":
+            links = "".join(f'<li><a href="/tin-tuc/bai-viet-so-{page * 1000 + k}.html">Bài {page}.{k}</a></li>'
+                            for k in range(3))
+            pager = "".join(f'<a href="/tin-tuc?page={n}">{n}</a>' for n in (page + 1, page + 2, 99999))
+            body = f"<ul>{links}</ul><div class='paging'>{pager}</div>"
+        elif parts.path == "/thong-bao":
+            body = '<ul><li><a href="/thong-bao/thong-bao-so-101.html">Thông báo</a></li></ul>' \
+                   f'<a href="/thong-bao?page={page + 1}">Sau</a>'
+        elif parts.path == "/lich-cong-tac":
+            week = int(parse_qs(parts.query).get("tuan", ["1"])[0])
+            body = f'<a href="/lich-cong-tac?tuan={week - 1}">Tuần trước</a>'
+        elif re.fullmatch(r"/(tin-tuc|thong-bao)/[\w-]+-\d+\.html", parts.path):
+            number = int(re.search(r"(\d+)\.html", parts.path).group(1))
+            return self._send(200, TRAP_ARTICLE.format(title=f"Họp bàn sửa đường làng, bài {number}", n=number))
+        else:
+            return self._send(404, "<p>Không tìm thấy</p>")
+        self._send(200, f"<html><body>{body}</body></html>")
+
+    def _send(self, status: int, html: str) -> None:
+        data = html.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass
+
+
+TRAP_CONFIG = """
+[crawler]
+contact = "trap-tests@example.org"
+download_delay = 0.02
+autothrottle_start_delay = 0.02
+max_page_number = 5
+
+[crawler.backfill]
+max_page_number = 8
+
+[[site]]
+id = "trap"
+name = "Trang bẫy phân trang"
+province = "Thử nghiệm"
+kind = "front"
+family = "generic"
+start_urls = ["http://127.0.0.1:{port}/"]
+"""
+
+
+@pytest.fixture(scope="module")
+def trap(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("trap")
+    handler = type("Handler", (TrapHandler,), {"seen": []})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        config = tmp / "trap.toml"
+        config.write_text(TRAP_CONFIG.replace("{port}", str(server.server_address[1])), encoding="utf-8")
+        nightly = crawl(config, tmp / "trap.db")
+        nightly_seen = list(handler.seen)
+        handler.seen.clear()
+        backfill = crawl(config, tmp / "trap.db", "--backfill")
+        yield {"nightly": nightly, "nightly_seen": nightly_seen, "backfill": backfill, "backfill_seen": handler.seen}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def pages_of(seen: list[str], path: str) -> set[int]:
+    return {int(parse_qs(urlsplit(p).query).get("page", ["1"])[0]) for p in seen if urlsplit(p).path == path}
+
+
+def test_an_endless_pager_stops_at_the_page_number_limit(trap):
+    assert trap["nightly"].returncode == 0, trap["nightly"].stderr[-3000:]
+    assert pages_of(trap["nightly_seen"], "/tin-tuc") == {1, 2, 3, 4, 5}
+    assert len([p for p in trap["nightly_seen"] if p.startswith("/tin-tuc/")]) == 15
+
+
+def test_a_pager_repeating_one_page_stops_at_the_first_repeat(trap):
+    assert pages_of(trap["nightly_seen"], "/thong-bao") == {1, 2}
+
+
+def test_calendars_and_date_archives_are_never_walked(trap):
+    for seen in (trap["nightly_seen"], trap["backfill_seen"]):
+        assert not [p for p in seen if p.startswith(("/lich-cong-tac", "/2024/"))]
+
+
+def test_backfill_walks_further_within_its_own_limit(trap):
+    assert trap["backfill"].returncode == 0, trap["backfill"].stderr[-3000:]
+    assert pages_of(trap["backfill_seen"], "/tin-tuc") == set(range(1, 9))
+    articles = [p for p in trap["backfill_seen"] if p.startswith("/tin-tuc/")]
+    assert len(articles) == 9  # pages 6-8: the stories of pages 1-5 are archived already

@@ -368,14 +368,27 @@ def _failure_reason(failure: Failure) -> tuple[str, int]:
         status = failure.value.response.status
         return f"http-{status}: HTTP {status}", status
     name = type(failure.value).__name__
-    kinds = {
-        "TimeoutError": "timeout",
-        "TCPTimedOutError": "timeout",
-        "DNSLookupError": "dns",
-        "ConnectionRefusedError": "connection-refused",
-        "ConnectionLost": "connection-lost",
-        "ResponseNeverReceived": "connection-lost",
-        "ResponseFailed": "truncated",
-        "IgnoreRequest": "robots" if "robots" in failure.getErrorMessage().lower() else "ignored",
-    }
-    return f"{kinds.get(name, 'network')}: {failure.getErrorMessage()[:200]}", 0
+    kind = ERROR_KINDS.get(name, "network")
+    if name == "IgnoreRequest":
+        kind = "robots" if "robots" in failure.getErrorMessage().lower() else "ignored"
+    return f"{kind}: {failure.getErrorMessage()[:200]}", 0
+
+
+# Exception class names (Scrapy 2.13+ wraps Twisted's; older names kept for other download handlers) to
+# the error kinds the figures count.
+ERROR_KINDS = {
+    "DownloadTimeoutError": "timeout",
+    "TimeoutError": "timeout",
+    "TCPTimedOutError": "timeout",
+    "CannotResolveHostError": "dns",
+    "DNSLookupError": "dns",
+    "DownloadConnectionRefusedError": "connection-refused",
+    "ConnectionRefusedError": "connection-refused",
+    "DownloadFailedError": "connection-lost",
+    "ConnectionLost": "connection-lost",
+    "ResponseNeverReceived": "connection-lost",
+    "ResponseDataLossError": "truncated",
+    "ResponseFailed": "truncated",
+    "UnsupportedURLSchemeError": "bad-url",
+    "SSLError": "tls",
+}
