@@ -143,11 +143,14 @@ _CREDIT_LINE = re.compile(
 _SENTENCE_END = re.compile(r"[.!?:;…]$")
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def _is_counter_or_date(line: str) -> bool:
     """'Lượt xem: 137', 'Đăng ngày 04-04-2021 08:47', '12-09-2023 255', 'Thứ hai - 15/01/2024'."""
-    if not any(c.isdigit() for c in line):
+    if not _DIGITS.search(line):  # regexes, not a Python loop: this runs on every paragraph
         return False
-    return all(w in _COUNTER_WORDS for w in words(re.sub(r"\d+", " ", line.lower())))
+    return all(w in _COUNTER_WORDS for w in words(_DIGITS.sub(" ", line.lower())))
 
 
 def _is_byline(line: str) -> bool:
@@ -180,7 +183,7 @@ def content_lines(body: str | None) -> list[str]:
 
 def _compared_lines(body: str | None) -> list[list[str]]:
     """Word tokens of each content line in comparison form."""
-    return [words(comparison_form(line)) for line in content_lines(body)]
+    return [words(comparison_form(line, cleaned=True)) for line in content_lines(body)]
 
 
 # A figure as written: "1.436", "36,5", "2024". Thousands separators (either mark before exactly three
@@ -238,7 +241,7 @@ def _permutations(num_perm: int, seed: int, scheme: str) -> np.ndarray:
 def fingerprint(body: str | None, cfg: DedupConfig) -> Fingerprint:
     """Exact key, syllable shingles, numbers and MinHash signature of an article body."""
     content = content_lines(body)
-    lines = [words(comparison_form(line)) for line in content]
+    lines = [words(comparison_form(line, cleaned=True)) for line in content]
     toks = [t for line in lines for t in line]
     key = _hash_lines(lines)
     k = cfg.shingle
@@ -340,14 +343,10 @@ class NearIndex:
         if fp.signature is None:
             return []
         self.counts["lookups"] += 1
-        found: set[int] = set()
-        for band, key in band_keys(fp.signature, self.cfg):
-            found.update(
-                r[0]
-                for r in self.conn.execute(
-                    "SELECT article_id FROM dedup_bands WHERE band = ? AND key = ?", (band, key)
-                )
-            )
+        # One statement for all bands: a UNION of primary-key searches (a row-value IN scans the table).
+        sql = " UNION ".join(["SELECT article_id FROM dedup_bands WHERE band = ? AND key = ?"] * self.cfg.bands)
+        params = [value for pair in band_keys(fp.signature, self.cfg) for value in pair]
+        found = {r[0] for r in self.conn.execute(sql, params)}
         if not found:
             return []
         self.counts["candidates"] += len(found)

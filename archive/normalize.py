@@ -122,12 +122,14 @@ def tone_variants(word: str) -> set[str]:
     return {retone(word), retone(word, modern=True)}
 
 
-def comparison_form(text: str | None) -> str:
+def comparison_form(text: str | None, *, cleaned: bool = False) -> str:
     """Return the form used to compare texts: clean, lowercase, quotes/dashes unified, tones placed.
 
-    Line structure is kept so that callers can still drop whole lines (counters, bylines).
+    Line structure is kept so that callers can still drop whole lines (counters, bylines). ``cleaned``:
+    the text is already ``clean``'s output (deduplication's lines are), skip cleaning it again.
     """
-    text = clean(text).lower().translate(_QUOTES)
+    text = (text or "") if cleaned else clean(text)
+    text = text.lower().translate(_QUOTES)
     return _WORD.sub(lambda m: retone(m.group()), text)
 
 

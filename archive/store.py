@@ -465,12 +465,12 @@ class Archive:
         return fields
 
     def _add_article(self, record: dict, ctx: dict, existing: dict | None) -> AddResult:
-        ekey = exact_key(ctx["body"])
         fields = self._story_fields(record, ctx)
         if existing and existing["article_id"] is not None:
-            return self._refetch(record, ctx, existing, ekey, fields)
+            return self._refetch(record, ctx, existing, exact_key(ctx["body"]), fields)
 
-        fp = fingerprint(ctx["body"], self.config)
+        fp = fingerprint(ctx["body"], self.config)  # its exact key too: the text is read once
+        ekey = fp.exact_key
         article_id, how = self._exact_match(ekey, fp.tokens, ctx["title"]), "exact"
         if article_id is None and fp.near_ok:
             found = find_near(

@@ -173,11 +173,12 @@ class CrawlerOptions:
         [crawler.backfill] (its own, larger limits) whatever the site says."""
         if backfill:
             return self.backfill
+        own = site or Site(id="-", name="", province="", kind="government", start_urls=())
         return Limits(
             max_pages=self.max_pages,
-            max_pages_per_site=(site and site.max_pages) or self.max_pages_per_site,
-            max_listing_pages=(site and site.max_listing_pages) or self.max_listing_pages,
-            max_page_number=(site and site.max_page_number) or self.max_page_number,
+            max_pages_per_site=own.max_pages or self.max_pages_per_site,
+            max_listing_pages=own.max_listing_pages or self.max_listing_pages,
+            max_page_number=own.max_page_number or self.max_page_number,
             max_listing_depth=self.max_listing_depth,
         )
 

@@ -46,3 +46,15 @@ deny_patterns = ["[unclosed"]
     assert any("site 'a'" in line and "start_urls" in line for line in lines)
     assert any("site 'b'" in line and "deny_patterns" in line for line in lines)
     assert lines[-1] == "3 problem(s)"
+
+
+def test_check_names_the_table_and_key_of_bad_crawler_limits(tmp_path):
+    from crawler.samples.server import SampleWeb
+
+    config = tmp_path / "sample.toml"
+    SampleWeb(port=8765).write_config(config)  # not started: only its config is written
+    assert run("sites", "check", "--sites", str(config)).returncode == 0
+    config.write_text(config.read_text(encoding="utf-8") + "\n[crawler.backfill]\nmax_page = 900\n", encoding="utf-8")
+    result = run("sites", "check", "--sites", str(config))
+    assert result.returncode == 1
+    assert "[crawler.backfill]: unknown key 'max_page'" in result.stdout

@@ -101,7 +101,9 @@ class NewsSpider(scrapy.Spider):
         # Sitemaps come after the listings: a listing gives each article the date printed beside it.
         for site in self.sites.values():
             for root in dict.fromkeys(_root(url) for url in site.start_urls):
-                yield self._request(site, urljoin(root, "/robots.txt"), self.parse_robots, "robots", errback=self.quiet)
+                yield self._request(
+                    site, urljoin(root, "/robots.txt"), self.parse_robots, "robots", errback=self.no_robots
+                )
 
     def clock(self, site_id: str) -> None:
         """Note activity of a site (called by SiteFiguresMiddleware): its time spent is first to last."""
@@ -179,6 +181,17 @@ class NewsSpider(scrapy.Spider):
             request = self._sitemap_request(site, url)
             if request is not None:
                 yield request
+
+    def no_robots(self, failure: Failure) -> Iterator[scrapy.Request]:
+        """No robots.txt (a 404 is common): the sitemap may still be at its usual place. (A server that
+        does not answer at all is not asked again.)"""
+        self.quiet(failure)
+        if not failure.check(HttpError):
+            return
+        site = self.sites[failure.request.meta["site_id"]]
+        request = self._sitemap_request(site, urljoin(failure.request.url, "/sitemap.xml"))
+        if request is not None:
+            yield request
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
         site = self.sites[response.meta["site_id"]]
