@@ -223,13 +223,19 @@ def _shift(published: str, days: int) -> str:
     return (value + timedelta(days=days)).isoformat()
 
 
-def _flip_case(word: str, like: str) -> str:
-    return word[:1].upper() + word[1:] if like[:1].isupper() else word
+def _retone_keeping_case(word: str, modern: bool) -> str:
+    lower = word.lower()
+    placed = retone(lower, modern)
+    if placed == lower:
+        return word
+    if word.isupper():
+        return placed.upper()
+    return placed[:1].upper() + placed[1:] if word[:1].isupper() else placed
 
 
 def flip_tones(text: str, modern: bool) -> str:
     """Put every tone mark in the modern (hoà, thuỷ) or classic (hòa, thủy) place, keeping case."""
-    return re.sub(r"\w+", lambda m: _flip_case(retone(m.group().lower(), modern), m.group()), text)
+    return re.sub(r"\w+", lambda m: _retone_keeping_case(m.group(), modern), text)
 
 
 def typography(text: str, rng: random.Random) -> str:

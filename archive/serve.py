@@ -29,6 +29,9 @@ SETTINGS = {
     "default_page_size": "50",
     # a story's whole text in every cell makes the table unreadable; the story page shows it all
     "truncate_cells_html": "300",
+    # suggestions run one query per column over the whole result: seconds on a large archive, for
+    # facets metadata.yml already names
+    "suggest_facets": "off",
 }
 
 

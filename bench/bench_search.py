@@ -436,10 +436,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--modes", default="table,table-lean,canned")
     ap.add_argument("--out", type=Path, default=RESULTS / "search.json")
+    ap.add_argument("--build-only", action="store_true", help="generate the archive and stop")
     args = ap.parse_args(argv)
     db = args.db or RESULTS / f"bench-{args.stories}.db"
-    print(f"archive: {db}")
-    built = build_archive(db, args.stories)
+    print(f"archive: {db}", flush=True)
+    built = build_archive(db, args.stories, log=lambda m: print(m, flush=True))
+    if args.build_only:
+        return 0
     result = measure(db, QUERIES, args.rounds, args.modes.split(","))
     base = result["modes"]["baseline"]
     print(f"\nsearch latency through Datasette's JSON API, {args.stories:,} stories, {len(QUERIES)} queries x "

@@ -327,3 +327,46 @@ def test_dedup_rebuild_with_other_parameters_regroups(archive: Archive, tmp_path
     fts_ok(archive)
     with sqlite3.connect(archive.path) as conn:
         assert conn.execute("SELECT count(DISTINCT article_id) FROM dedup_signatures").fetchone()[0] == 2
+
+
+def test_version_history_lists_each_page_with_what_changed(archive: Archive) -> None:
+    rec = record("qn-mttq", "a", TITLE_A, STORY_A)
+    aid = archive.add_page(rec).article_id
+    archive.add_page(record("qn-gov", "c", TITLE_A, STORY_A_EXACT))  # a copy that never changes
+    edited = STORY_A.replace("46 tỷ đồng", "46,5 tỷ đồng")
+    archive.add_page({**rec, "body": edited, "fetched_at": "2024-01-05T00:00:00+00:00"})
+    archive.add_page({**rec, "body": edited + "\n\nĐoạn bổ sung sau khi đăng.", "title": TITLE_A + " (cập nhật)",
+                      "fetched_at": "2024-01-06T00:00:00+00:00"})
+    history = {page["url"]: page for page in archive.version_history(aid)}
+    changed = history[url_for("qn-mttq", "a")]["versions"]
+    assert [v["version"] for v in changed] == [1, 2, 3]
+    assert changed[0]["change"] is None and changed[0]["body"] == STORY_A
+    assert changed[1]["change"]["summary"] == "1 paragraph changed, +1 -1 words"
+    assert changed[2]["change"]["title_changed"] and changed[2]["change"]["paragraphs_added"] == 1
+    assert changed[2]["fetched_at"] == "2024-01-06T00:00:00+00:00"
+    copy = history[url_for("qn-gov", "c")]["versions"]
+    assert len(copy) == 1 and copy[0]["change"] is None and copy[0]["body_hash"]
+    assert archive.version_history(999) == []
+
+
+def test_versions_command_prints_and_dumps_json(archive: Archive, capsys: pytest.CaptureFixture[str]) -> None:
+    from archive.__main__ import main
+
+    rec = record("qn-mttq", "a", TITLE_A, STORY_A)
+    aid = archive.add_page(rec).article_id
+    archive.add_page({**rec, "body": STORY_A.replace("46 tỷ", "47 tỷ"), "fetched_at": "2024-01-05T00:00:00+00:00"})
+    assert main(["versions", "--db", archive.path, str(aid)]) == 0
+    out = capsys.readouterr().out
+    assert f"story {aid}: {TITLE_A}" in out
+    assert "v1  2024-01-02T03:04:05+00:00" in out and "first text" in out
+    assert "v2  2024-01-05T00:00:00+00:00" in out and "1 paragraph changed, +1 -1 words" in out
+    # by page URL (any form), as JSON, with the texts on request
+    assert main(["versions", "--db", archive.path, "--json", "--full", url_for("qn-mttq", "a") + "?utm_source=x"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["id"] == aid and data["pages"][0]["canonical"]
+    assert [v["version"] for v in data["pages"][0]["versions"]] == [1, 2]
+    assert "47 tỷ" in data["pages"][0]["versions"][1]["body"]
+    assert main(["versions", "--db", archive.path, "--json", str(aid)]) == 0
+    assert "body" not in json.loads(capsys.readouterr().out)["pages"][0]["versions"][0]
+    assert main(["versions", "--db", archive.path, "4242"]) == 2
+    assert "no story with id 4242" in capsys.readouterr().err

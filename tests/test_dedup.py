@@ -10,6 +10,8 @@ from archive.dedup import (
     SiteMatcher,
     band_keys,
     canonical_url,
+    estimated_containment,
+    figures,
     choose_canonical,
     content_lines,
     exact_key,
@@ -192,3 +194,34 @@ def test_site_matcher_and_canonical_choice() -> None:
     assert choose_canonical(pages, matcher)["url"] == "u2"  # earliest published
     pages[0]["source"] = "Theo quangnam.gov.vn"
     assert choose_canonical(pages, matcher)["url"] == "u3"  # the site a copy names as its source
+
+
+def test_figures_are_whole_numbers_with_thousands_separators_dropped() -> None:
+    lines = ["Vận động 1.436 mô hình, 36,5 tỷ đồng; 1436 hộ; ngày 06/04/2022; Quyết định số 2806-QĐ/TU"]
+    assert figures(lines) == {"1436", "36,5", "6", "4", "2022", "2806"}
+
+
+def test_one_corrected_figure_is_still_the_same_story() -> None:
+    corrected = STORY_A.replace("46 tỷ đồng", "46,5 tỷ đồng")
+    verdict = verify(fingerprint(corrected, CFG), fingerprint(STORY_A, CFG), CFG)
+    assert verdict.same and verdict.number_overlap < 1.0
+
+
+def test_estimated_containment_sees_an_abridged_copy() -> None:
+    # a copy keeping half of the original: Jaccard 0.5, containment of the copy in the original 1.0
+    assert estimated_containment(0.5, 100, 200) == pytest.approx(1.0)
+    assert estimated_containment(0.05, 300, 300) == pytest.approx(0.0952, abs=1e-3)
+    assert estimated_containment(0.5, 0, 200) == 0.0
+
+
+def test_candidates_are_counted_and_scored_in_one_pass() -> None:
+    conn = sqlite3.connect(":memory:")
+    for ddl in DEDUP_DDL:
+        conn.execute(ddl)
+    index = NearIndex(conn, CFG)
+    for aid in range(1, 4):
+        index.add(aid, fingerprint(STORY_A, CFG))
+    found = index.candidates(fingerprint(STORY_A_NEAR, CFG))
+    assert [c.article_id for c in found] == [1, 2, 3]
+    assert all(c.containment >= c.jaccard for c in found)  # the copy is the shorter text
+    assert index.counts["lookups"] == 1 and index.counts["candidates"] == 3

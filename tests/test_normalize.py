@@ -103,3 +103,8 @@ def test_retone_only_moves_the_tone(word: str) -> None:
         assert fold(moved) == fold(word)
         assert len(moved) == len(word)
         assert retone(moved, modern) == moved
+
+
+def test_comparison_form_of_text_already_clean_skips_cleaning_only() -> None:
+    raw = "Uỷ\u00a0ban  “Dân vận khéo” – năm\u200b 2024"
+    assert comparison_form(clean(raw), cleaned=True) == comparison_form(raw)
