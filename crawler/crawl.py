@@ -59,8 +59,24 @@ def main_crawl(args: Any, out: TextIO = sys.stdout) -> int:
     except LockHeld as exc:
         print(f"crawl: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    print_summary(result, db, out)
+    log_file = args.log_file or config.crawler.log_file
+    if log_file:
+        write_crawl_report(db, Path(log_file).parent / "report.html", config.crawler.failure_threshold, out)
+    print_summary(result, db, out)  # last, so that the failed sites stay on the last line
     return result.exit_status
+
+
+def write_crawl_report(db: Path, path: Path, failure_threshold: float, out: TextIO) -> None:
+    """The operator's report, rewritten beside the log after every run. A report that cannot be drawn
+    is noted and never changes the crawl's exit status."""
+    from crawler.report import write_report
+
+    try:
+        write_report(db, path, failure_threshold=failure_threshold)
+    except Exception as exc:  # the crawl itself succeeded; its status must not depend on a picture
+        print(f"crawl: report not written: {exc}", file=sys.stderr)
+        return
+    print(f"report: {path}", file=out)
 
 
 class LockHeld(Exception):

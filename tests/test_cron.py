@@ -148,3 +148,12 @@ def test_readme_documents_the_exit_statuses_and_a_crontab_line():
     for status in ("| 0 |", "| 1 |", "| 2 |", "| 3 |"):
         assert status in readme
     assert re.search(r"^[\d*/,-]+ [\d*/,-]+ \* \* \*\s+.*python -m crawler crawl --sites", readme, re.M)
+
+
+def test_report_is_written_beside_the_log(night):
+    report = night["log"].parent / "report.html"
+    assert f"report: {report}" in night["result"].stdout
+    html = report.read_text(encoding="utf-8")
+    # The dead site failed: the report lists it, before the site that answered.
+    assert html.index("dead") < html.index("danang")
+    assert "<script" not in html
