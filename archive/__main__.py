@@ -1,4 +1,4 @@
-"""Command line: python -m archive {search,serve,dedup,versions,stats,reextract,export} --db FILE ...
+"""Command line: python -m archive {search,serve,dedup,versions,stats,reextract,ingest,export} --db FILE ...
 
 Errors (missing file, bad arguments) print one line and exit with status 2, never a traceback.
 """
@@ -159,6 +159,14 @@ def _cmd_reextract(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
 
 
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from .ingest import main_ingest
+
+    return main_ingest(
+        args.redis, args.db, once=args.once, until_idle=args.until_idle, requeue_dead=args.requeue_dead
+    )
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from .export import export
     from .search import Filters
@@ -237,6 +245,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="only report, write nothing")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.set_defaults(func=_cmd_reextract)
+
+    p = sub.add_parser("ingest", help="the one writer of crawls run with --redis: pages from Redis to the archive")
+    p.add_argument("--redis", required=True, metavar="URL", help="the crawlers' Redis, e.g. redis://host:6379/0")
+    p.add_argument("--db", required=True, help="the SQLite archive (created if absent)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--once", action="store_true", help="store what is queued now and exit")
+    mode.add_argument("--until-idle", type=float, metavar="SECONDS",
+                      help="exit once no crawler is alive and nothing came for SECONDS (default: run until stopped)")
+    p.add_argument("--requeue-dead", action="store_true", help="first put the dead letters back in the queue")
+    p.set_defaults(func=_cmd_ingest)
 
     p = sub.add_parser("export", help="dump stories (jsonl, csv, parquet), a snapshot (sqlite) or captures (warc)")
     p.add_argument("--db", required=True)

@@ -377,6 +377,8 @@ def export(
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     gz = out.suffix == ".gz"
+    if gz and fmt in ("parquet", "sqlite"):
+        raise ValueError(f"{fmt} files are not gzipped (.gz is for jsonl, csv and warc)")
     started = time.monotonic()
     conn = open_readonly(db)
     try:

@@ -133,13 +133,26 @@ def comparison_form(text: str | None, *, cleaned: bool = False) -> str:
     return _WORD.sub(lambda m: retone(m.group()), text)
 
 
+class _FoldTable(dict):
+    """``str.translate`` table built as characters are met: each character without its marks (NFD, the
+    nonspacing marks dropped), đ/Đ as d/D. Folding character by character equals folding the decomposed
+    string, and the translation runs in C: a Python loop over every character was a tenth of add_page."""
+
+    def __missing__(self, code: int) -> str:
+        decomposed = unicodedata.normalize("NFD", chr(code))
+        folded = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+        self[code] = folded.replace("đ", "d").replace("Đ", "D")
+        return self[code]
+
+
+_FOLD = _FoldTable()
+
+
 def fold(text: str | None) -> str:
     """Strip every diacritic and map đ/Đ to d/D: "Đà Nẵng" -> "Da Nang". Case is kept."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
-    return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "D"))
+    return unicodedata.normalize("NFC", text.translate(_FOLD))
 
 
 def words(text: str | None) -> list[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,23 +181,44 @@ def snippet(text: str | None, query: str, markers: tuple[str, str] = ("[", "]"),
             folded_terms.add(term)
         else:
             exact.update((v, term) for v in tone_variants(term))
+    memo: dict[str, str | None] = {}  # a text repeats its words: classify each distinct word once
     spans = []
     for m in re.finditer(r"\w+", text):
         word = m.group().lower()
-        hit = exact.get(word) or exact.get(retone(word))
-        if hit is None and fold(word) in folded_terms:
-            hit = fold(word)
-        spans.append((m.start(), m.end(), hit))
+        if word not in memo:
+            hit = exact.get(word) or exact.get(retone(word))
+            if hit is None and folded_terms and fold(word) in folded_terms:
+                hit = fold(word)
+            memo[word] = hit
+        spans.append((m.start(), m.end(), memo[word]))
     if not spans:
         return ""
-    best, best_score = 0, -1
-    for start in range(0, max(1, len(spans) - size + 1)):
-        window = [hit for *_, hit in spans[start : start + size]]
-        hits = [hit for hit in window if hit]
-        adjacent = sum(1 for a, b in zip(window, window[1:], strict=False) if a and b and a != b)
-        # distinct query words first, then words side by side ("Đà Nẵng", not "Đà ... năng"), then
-        # total matches; the earliest window wins ties
-        score = len(set(hits)) * 10000 + adjacent * 100 + len(hits)
+    # Slide a window of ``size`` words, updating its figures as one word leaves and one enters. Score:
+    # distinct query words first, then words side by side ("Đà Nẵng", not "Đà ... năng"), then total
+    # matches; the earliest window wins ties.
+    seq = [hit for *_, hit in spans]
+
+    def pair(i: int) -> int:
+        a, b = seq[i], seq[i + 1]
+        return 1 if a and b and a != b else 0
+
+    width = min(size, len(seq))
+    counts = Counter(h for h in seq[:width] if h)
+    total = sum(counts.values())
+    adjacent = sum(pair(i) for i in range(width - 1))
+    best, best_score = 0, len(counts) * 10000 + adjacent * 100 + total
+    for start in range(1, len(seq) - size + 1):
+        leaving, entering = seq[start - 1], seq[start + size - 1]
+        if leaving:
+            counts[leaving] -= 1
+            total -= 1
+            if not counts[leaving]:
+                del counts[leaving]
+        if entering:
+            counts[entering] += 1
+            total += 1
+        adjacent += pair(start + size - 2) - pair(start - 1)
+        score = len(counts) * 10000 + adjacent * 100 + total
         if score > best_score:
             best, best_score = start, score
     window = spans[best : best + size]
@@ -268,18 +290,23 @@ def search(
         params.extend(where_params)
         params.append(limit)
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        # Rank on ids and scores only; the texts (and sites) of the LIMIT winners are read afterwards, so
+        # the sorter never carries every hit's body.
         sql = f"""
             WITH hits AS (
                 SELECT rowid AS id, bm25(articles_fts, {weights}) AS score
                 FROM articles_fts WHERE articles_fts MATCH ?
+            ), ranked AS (
+                SELECT a.id, hits.score, ({exact_expr}) AS exact, {phrase_expr} AS phrase, a.published
+                FROM hits JOIN articles a ON a.id = hits.id
+                {"WHERE " + " AND ".join(where) if where else ""}
+                ORDER BY exact DESC, phrase DESC, hits.score, a.published DESC
+                LIMIT ?
             )
             SELECT a.id, a.site_id, s.name AS site_name, a.province, a.kind, a.published, a.title, a.url,
-                   a.body, a.page_count AS copies, hits.score, ({exact_expr}) AS exact,
-                   {phrase_expr} AS phrase
-            FROM hits JOIN articles a ON a.id = hits.id LEFT JOIN sites s ON s.id = a.site_id
-            {"WHERE " + " AND ".join(where) if where else ""}
-            ORDER BY exact DESC, phrase DESC, hits.score, a.published DESC
-            LIMIT ?
+                   a.body, a.page_count AS copies, ranked.score, ranked.exact, ranked.phrase
+            FROM ranked JOIN articles a ON a.id = ranked.id LEFT JOIN sites s ON s.id = a.site_id
+            ORDER BY ranked.exact DESC, ranked.phrase DESC, ranked.score, ranked.published DESC
         """
         cur = conn.execute(sql, params)
         names = [d[0] for d in cur.description]

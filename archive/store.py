@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 import sqlite3
 import threading
 import zlib
@@ -72,6 +73,25 @@ def _json(value: Any) -> str | None:
 def _host(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
     return host.removeprefix("www.")
+
+
+# A stored capture keeps no session or credential: a cookie's value never reaches the archive or its dumps.
+# (Cookie names stay: a bot wall names itself by them, and the extractor may read the capture again.)
+SECRET_HEADERS = {"cookie", "authorization", "proxy-authorization"}
+COOKIE_HEADERS = {"set-cookie", "set-cookie2"}
+
+
+def redact_headers(headers: dict) -> dict:
+    out = {}
+    for name, value in headers.items():
+        lower = str(name).lower()
+        if lower in SECRET_HEADERS:
+            value = "<redacted>"
+        elif lower in COOKIE_HEADERS:
+            text = ", ".join(value) if isinstance(value, list | tuple) else str(value)
+            value = "; ".join(f"{n}=<redacted>" for n in re.findall(r"(?:^|,\s*)([^=;,\s]+)=", text))
+        out[name] = value
+    return out
 
 
 def _year(published: str | None) -> int | None:
@@ -347,7 +367,8 @@ class Archive:
         url = record.get("url")
         if not url:
             raise ValueError("record has no url")
-        status = int(record.get("status") or 200)
+        # 0: no HTTP answer at all (timeout, reset, too large): recorded as such, never as a 200
+        status = 200 if record.get("status") is None else int(record["status"])
         title, body = clean(record.get("title")), clean(record.get("body"))
         reason = record.get("reason") or (None if record.get("ok", True) else "not-article")
         if status >= 400 and not reason:
@@ -396,7 +417,7 @@ class Archive:
                 ctx["fetched_key"],
                 ctx["fetched_at"],
                 ctx["status"],
-                _json(record.get("headers") or {}),
+                _json(redact_headers(record.get("headers") or {})),
                 zlib.compress(raw, 6),
                 len(raw),
                 record.get("encoding"),

@@ -54,6 +54,7 @@ if str(ROOT) not in sys.path:  # run as a script: make the project importable
 
 from archive.dedup import (  # noqa: E402
     DEDUP_DDL,
+    DedupConfig,
     NearIndex,
     StoryText,
     band_keys,
@@ -246,10 +247,11 @@ def _sites() -> list[dict]:
             for i in range(N_SITES)]
 
 
-def run_add_page(sizes: list[int], window: int, workdir: Path, profile: bool) -> tuple[list[Checkpoint], Quality]:
+def run_add_page(sizes: list[int], window: int, workdir: Path, profile: bool,
+                 cfg: DedupConfig) -> tuple[list[Checkpoint], Quality]:
     """One archive grown through ``Archive.add_page``; the last ``window`` inserts before each size timed."""
     path = workdir / "bench.db"
-    archive = Archive(path)
+    archive = Archive(path, dedup_config=cfg)
     archive.upsert_sites(_sites())
     maker, quality = StoryMaker(), Quality()
     story_ids: dict[int, int] = {}  # story number -> article id
@@ -325,9 +327,9 @@ def _bulk_load(conn: sqlite3.Connection, maker: StoryMaker, start: int, stop: in
             batch_articles, batch_sigs, batch_bands = [], [], []
 
 
-def run_lookup(sizes: list[int], window: int, workdir: Path, profile: bool) -> tuple[list[Checkpoint], Quality]:
+def run_lookup(sizes: list[int], window: int, workdir: Path, profile: bool,
+               cfg: DedupConfig) -> tuple[list[Checkpoint], Quality]:
     """Bulk-load up to each size, then time ``window`` pages through fingerprint + LSH + verify + insert."""
-    cfg = load_config()
     path = workdir / "lookup.db"
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
@@ -414,15 +416,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workdir", help="where the archive is built (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the archive (with --workdir)")
     parser.add_argument("--profile", action="store_true", help="cProfile the last size's timed inserts")
+    parser.add_argument("--config", help="dedup TOML (default: archive/dedup.toml)")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "dedup.json"))
     args = parser.parse_args(argv)
     sizes = sorted(int(s) for s in args.sizes.split(","))
     window = min(args.window, sizes[0])
+    cfg = load_config(args.config)
     print(f"dedup benchmark, mode {args.mode}, sizes {sizes}, {window} timed inserts per size", flush=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         workdir = Path(args.workdir) if args.workdir and args.keep else Path(tmp)
         runner = run_add_page if args.mode == "add_page" else run_lookup
-        checkpoints, quality = runner(sizes, window, workdir, args.profile)
+        checkpoints, quality = runner(sizes, window, workdir, args.profile, cfg)
     baseline = statistics.median(checkpoints[0].times_ms)
     rows = [cp.as_dict(baseline) for cp in checkpoints]
     print()
@@ -432,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         "mode": args.mode,
         "sizes": sizes,
         "window": window,
-        "config": json.loads(load_config().to_json()),
+        "config": json.loads(cfg.to_json()),
         "rows": rows,
         "quality": quality.as_dict(),
         "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count(),
@@ -442,7 +446,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     existing = json.loads(out.read_text()) if out.exists() else {}
-    existing[args.mode] = result  # the two modes are kept side by side
+    existing[args.mode if not args.config else f"{args.mode}:{Path(args.config).stem}"] = result  # side by side
     out.write_text(json.dumps(existing, ensure_ascii=False, indent=2) + "\n")
     print(f"written {out}")
     return 0

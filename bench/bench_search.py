@@ -432,12 +432,15 @@ def measure(db: Path, queries: tuple[str, ...], rounds: int, modes: list[str], l
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--stories", type=int, default=20000)
+    ap.add_argument("--quick", action="store_true", help="5,000 stories, 2 rounds")
     ap.add_argument("--db", type=Path, help="archive to build or reuse (default bench/results/bench-<N>.db)")
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--modes", default="table,table-lean,canned")
     ap.add_argument("--out", type=Path, default=RESULTS / "search.json")
     ap.add_argument("--build-only", action="store_true", help="generate the archive and stop")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.stories, args.rounds = 5000, 2
     db = args.db or RESULTS / f"bench-{args.stories}.db"
     print(f"archive: {db}", flush=True)
     built = build_archive(db, args.stories, log=lambda m: print(m, flush=True))

@@ -12,12 +12,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     crawl = commands.add_parser("crawl", help="discover, fetch, extract, deduplicate and store")
     crawl.add_argument("--sites", required=True, help="the sites file (TOML)")
-    crawl.add_argument("--db", required=True, help="the SQLite archive (created if absent)")
+    crawl.add_argument("--db", help="the SQLite archive (created if absent); with --redis optional and only read")
     crawl.add_argument("--site", action="append", metavar="ID", help="crawl only this site (repeatable)")
     crawl.add_argument(
         "--backfill", action="store_true", help="walk every listing to its end, within the [crawler.backfill] limits"
     )
     crawl.add_argument("--log-file", help="also log to this file, rotated at 10 MB")
+    crawl.add_argument("--redis", metavar="URL", help="share the crawl with other crawlers through this Redis "
+                       "(redis://host:6379/0); pages go to Redis for `python -m archive ingest`")
+    crawl.add_argument("--redis-idle", type=float, metavar="SECONDS", help="with --redis: close once the shared "
+                       "queue has stayed empty this long (default 30)")
 
     demo = commands.add_parser("demo", help="serve the sample web, crawl it, print a summary")
     demo.add_argument("--db", default="archive.db", help="the archive to write (default archive.db)")
@@ -53,7 +57,10 @@ def main(argv: list[str] | None = None) -> int:
         from crawler.samples.server import main as serve_main
 
         return serve_main(argv[1:])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "crawl" and not (args.db or args.redis):
+        parser.error("crawl: --db is required (optional only with --redis)")
     if args.command == "crawl":
         from crawler.crawl import main_crawl
 

@@ -17,12 +17,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.config import Config, ConfigError, CrawlerOptions, Site, load_config
+
+if TYPE_CHECKING:
+    from crawler.scaleout import RedisOptions
 
 EXIT_OK, EXIT_SITES_FAILED, EXIT_CANNOT_START, EXIT_LOCKED = 0, 1, 2, 3
 
@@ -46,6 +49,10 @@ def main_crawl(args: Any, out: TextIO = sys.stdout) -> int:
     try:
         config = load_config(args.sites)
         sites = config.select(args.site)
+        if getattr(args, "redis", None):  # several machines: the writer (archive ingest) holds lock and archive
+            from crawler.scaleout import crawl_to_redis
+
+            return crawl_to_redis(args, config, sites, out)
         db = Path(args.db)
         check_writable(db)
         with crawl_lock(db):
@@ -121,25 +128,32 @@ def check_writable(db: Path) -> None:
 
 
 def run_crawl(
-    config: Config, sites: list[Site], db: Path, *, backfill: bool = False, log_file: str | None = None
+    config: Config, sites: list[Site], db: Path | None, *, backfill: bool = False, log_file: str | None = None,
+    redis: RedisOptions | None = None,
 ) -> CrawlResult:
-    """Crawl the sites into the archive at ``db`` in this process."""
+    """Crawl the sites into the archive at ``db`` in this process; with ``redis``, share the crawl with other
+    crawlers and send the pages to Redis (``db``, optional then, is only read: see crawler/scaleout.py)."""
     from crawler.pipelines import crawl_figures
     from crawler.spiders.news import NewsSpider
 
     options = config.crawler
-    settings = crawl_settings(options, sites, db, log_file or options.log_file)
+    settings = crawl_settings(options, sites, db, log_file or options.log_file, redis)
     process = CrawlerProcess(settings)
     configure_logging(settings, options)  # after CrawlerProcess, which resets Scrapy's loggers to DEBUG
-    known, rechecks = crawl_state(db, sites, options, backfill)
+    known, rechecks = crawl_state(db, sites, options, backfill) if db else ({}, {})
     crawler = process.create_crawler(NewsSpider)
     process.crawl(crawler, sites=sites, options=options, known_urls=known, rechecks=rechecks, backfill=backfill)
     process.start()
     figures = crawl_figures(crawler.spider) if crawler.spider else {}
+    if redis is not None:  # a site this crawler never reached may have been another's: the writer judges
+        return CrawlResult(figures, [])
     return CrawlResult(figures, failed_sites(figures, sites, options.failure_threshold))
 
 
-def crawl_settings(options: CrawlerOptions, sites: list[Site], db: Path, log_file: str | None) -> Settings:
+def crawl_settings(
+    options: CrawlerOptions, sites: list[Site], db: Path | None, log_file: str | None,
+    redis: RedisOptions | None = None,
+) -> Settings:
     settings = Settings()
     settings.setmodule("crawler.settings", priority="project")
     values = {
@@ -156,6 +170,10 @@ def crawl_settings(options: CrawlerOptions, sites: list[Site], db: Path, log_fil
         "CRAWL_ARGS": {"sites": [s.id for s in sites], "db": str(db)},
         "LOG_INSTALL_ROOT_HANDLER": False,  # configure_logging installs ours (console + rotating file)
     }
+    if redis is not None:
+        from crawler.scaleout import redis_settings
+
+        values.update(redis_settings(redis, settings))
     for name, value in values.items():
         settings.set(name, value, priority="cmdline")
     return settings

@@ -286,16 +286,30 @@ def feed_items(body: bytes) -> list[tuple[str, str | None]]:
         return []
     items = []
     for node in root.iter():
-        tag = etree.QName(node).localname if isinstance(node.tag, str) else ""
+        tag = _localname(node)
         if tag == "item":
             link = node.findtext("link") or ""
             date = node.findtext("pubDate")
         elif tag == "entry":
-            href = next((el.get("href") for el in node if etree.QName(el).localname == "link"), None)
+            href = next((el.get("href") for el in node if _localname(el) == "link"), None)
             link = href or ""
-            date = next((el.text for el in node if etree.QName(el).localname in ("published", "updated")), None)
+            date = next((el.text for el in node if _localname(el) in ("published", "updated")), None)
         else:
             continue
         if link.strip():
             items.append((link.strip(), date.strip() if date else None))
     return items
+
+
+def _localname(node: object) -> str:
+    """An element's name without its namespace; "" for comments, processing instructions and the odd names a
+    recovering parser makes of garbage (``<:``), which QName refuses."""
+    from lxml import etree
+
+    tag = getattr(node, "tag", None)
+    if not isinstance(tag, str):
+        return ""
+    try:
+        return etree.QName(tag).localname
+    except ValueError:
+        return ""

@@ -95,6 +95,9 @@ class ArchivePipeline(_Pipeline):
         item["article_id"] = result.article_id
         item["outcome"] = result.outcome
         self.spider.figures[item["site_id"]][result.outcome] += 1
+        if result.outcome == "rejected" and not item.get("error"):  # why: challenge, login-page, empty...
+            reason = archive_record(item)["reason"] or "not-article"
+            self.spider.figures[item["site_id"]][f"rejected:{reason.split(':')[0]}"] += 1
         if not item.get("error"):
             self.state.remember(item["url"], item["site_id"], item["headers"], item["status"], item["fetched_at"])
         return item
@@ -126,6 +129,7 @@ def crawl_figures(spider: Any) -> dict[str, dict[str, Any]]:
         shaped.update({k: v for k, v in counts.items() if ":" not in k})
         shaped["errors"] = _by_kind(counts, "error:")
         shaped["listing_errors"] = _by_kind(counts, "listing_error:")
+        shaped["rejected_reasons"] = _by_kind(counts, "rejected:")
         span = spider.activity.get(site_id)
         shaped["seconds"] = round(span[1] - span[0], 2) if span else 0.0
         figures[site_id] = shaped
@@ -140,8 +144,9 @@ def total_figures(figures: dict[str, dict[str, Any]]) -> dict[str, Any]:
             continue
         for key, value in counts.items():
             if isinstance(value, dict):
+                sums = totals.setdefault(key, {})
                 for kind, n in value.items():
-                    totals[key][kind] = totals[key].get(kind, 0) + n
+                    sums[kind] = sums.get(kind, 0) + n
             elif key != "seconds":
                 totals[key] = totals.get(key, 0) + value
     return totals

@@ -18,6 +18,8 @@ AUTOTHROTTLE_START_DELAY = 1.0
 AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 DOWNLOADER_MIDDLEWARES = {
+    # Just outside RedirectMiddleware (600): redirects off the site or in a loop fail with a recorded reason.
+    "crawler.middlewares.SiteBoundsMiddleware": 650,
     # Next to the downloader: counts each HTTP exchange (retries and redirect hops included) per site.
     "crawler.middlewares.SiteFiguresMiddleware": 950,
 }

@@ -111,3 +111,115 @@ def test_writes_are_refused(server) -> None:
     assert status >= 400 and not data.get("ok", False)
     with Archive(path) as arc:
         assert arc.stats()["stories"] == len(SEARCH_STORIES) + 1
+
+
+def get_html(base: str, path: str, **params: str) -> tuple[int, str]:
+    url = base + path + ("?" + urllib.parse.urlencode(params) if params else "")
+    try:
+        with urllib.request.urlopen(url, timeout=10) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+def test_canned_search_ranks_exact_spelling_then_phrase(server) -> None:
+    base, _ = server
+    q = {"site": "", "since": "", "until": "", "_shape": "array"}
+    status, rows = get(base, "/news/search.json", q="án", **q)
+    assert status == 200 and rows[0]["title"] == SEARCH_STORIES[0][1]  # "án" (verdict) before "an" (safe)
+    assert rows[0]["exact"] == 1 and all(r["exact"] == 0 for r in rows[1:])
+    status, rows = get(base, "/news/search.json", q="an", **q)
+    assert rows[0]["title"] == SEARCH_STORIES[1][1]  # typed without accent: bm25 decides
+    status, rows = get(base, "/news/search.json", q="uy ban", **q)
+    assert {r["title"] for r in rows[:2]} == {SEARCH_STORIES[2][1], SEARCH_STORIES[3][1]}  # side by side first
+    assert rows[0]["phrase"] == 1
+
+
+def test_table_search_page_without_diacritics(server) -> None:
+    base, _ = server
+    status, html = get_html(base, "/news/articles", _search="dan van kheo")
+    assert status == 200 and SEARCH_STORIES[4][1] in html and SEARCH_STORIES[0][1] not in html
+    assert 'name="_search"' in html and 'value="dan van kheo"' in html
+
+
+def test_story_page_is_readable(server) -> None:
+    base, path = server
+    with Archive(path) as arc:
+        [story] = [a for a in (arc.article(i) for i in range(1, 20)) if a and a["page_count"] == 2]
+        pages = arc.pages_of(story["id"])
+    status, html = get_html(base, f"/news/articles/{story['id']}")
+    assert status == 200
+    assert '<article class="story"' in html and f">{TITLE_A}</h1>" in html
+    paragraphs = [p for p in STORY_A.split("\n\n")]
+    for paragraph in paragraphs[:3]:
+        assert f"<p>{paragraph}</p>" in html  # one <p> per paragraph, the text escaped but whole
+    assert f'class="original" href="{story["url"]}"' in html
+    assert html.count('<tr class="sighting') == len(pages) == 2
+    for page in pages:
+        assert page["url"] in html or page["raw_url"] in html
+    assert "canonical</td>" in html and "copy</td>" in html
+    # other tables keep Datasette's own row page
+    status, html = get_html(base, "/news/sites/qn-gov")
+    assert status == 200 and '<article class="story"' not in html and "Quảng Nam" in html
+
+
+WRITES = [
+    "delete from articles",
+    "update articles set title = 'x'",
+    "insert into sites (id) values ('x')",
+    "drop table articles",
+    "create table x (a)",
+    "vacuum",
+    "attach database 'x.db' as x",
+    "pragma writable_schema = 1",
+    "pragma user_version = 99",
+    "with x as (select 1) delete from articles",
+    "select 1; delete from articles",
+    "replace into sites (id) values ('x')",
+    "insert into articles_fts (articles_fts) values ('delete-all')",
+]
+
+
+def test_no_sql_that_writes_can_pass(server, tmp_path) -> None:
+    base, path = server
+    before = Archive(path).stats()
+    for sql in WRITES + [f"vacuum into '{tmp_path / 'copy.db'}'"]:
+        status, data = get(base, "/news.json", sql=sql)
+        assert status >= 400 and not data.get("ok", False), sql
+    # user values in search boxes, filters and canned queries are parameters or escaped, never SQL
+    injections = [
+        "x') ; delete from articles; --",
+        '" OR 1=1 --',
+        "*",
+        "NEAR(a b) OR delete",
+    ]
+    for value in injections:
+        for params in ({"_search": value}, {"_search": value, "_searchmode": "raw"}, {"_search_title": value},
+                       {"_where": value}, {"_sort": value}, {"title__contains": value}):
+            status, _ = get(base, "/news/articles.json", **params)
+            assert status in (200, 400, 500), (params, status)  # Datasette 0.65: 500 for an unknown _sort
+        for query in ("search", "copies"):
+            status, _ = get(base, f"/news/{query}.json", q=value, site=value, since=value, until=value,
+                            article_id=value, url=value)
+            assert status in (200, 400)
+    assert not (tmp_path / "copy.db").exists()
+    assert Archive(path).stats() == before
+    with Archive(path) as arc:
+        assert arc.article(1)["title"] != "x"
+
+
+def test_plugin_makes_connections_query_only(server) -> None:
+    # Defence in depth: a write that got past Datasette's SELECT-only check still fails inside SQLite.
+    import sqlite3
+
+    from archive.datasette_plugins.archive_functions import prepare_connection
+
+    _, path = server
+    conn = sqlite3.connect(path)
+    prepare_connection(conn, "news")
+    with pytest.raises(sqlite3.OperationalError, match="readonly"):
+        conn.execute("delete from articles")
+    conn.close()
+    internal = sqlite3.connect(":memory:")
+    prepare_connection(internal, "_internal")  # Datasette's own schema cache must stay writable
+    internal.execute("create table t (a)")

@@ -108,3 +108,15 @@ def test_retone_only_moves_the_tone(word: str) -> None:
 def test_comparison_form_of_text_already_clean_skips_cleaning_only() -> None:
     raw = "Uỷ\u00a0ban  “Dân vận khéo” – năm\u200b 2024"
     assert comparison_form(clean(raw), cleaned=True) == comparison_form(raw)
+
+
+def _fold_reference(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "D"))
+
+
+@given(st.text(alphabet=st.sampled_from("aăâeêioôơuưyđĐAĂÂEÊIOÔƠUƯYbcg \u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031bệẬờữỹ"))
+       | st.text())
+def test_fold_by_character_table_equals_folding_the_whole_string(text: str) -> None:
+    assert fold(text) == _fold_reference(text)

@@ -4,6 +4,7 @@
   exactly like ``python -m archive search``.
 * Every connection to an archive is ``query_only``: even a write that slipped past Datasette's SELECT-only
   check (a plugin, a future writable canned query) fails inside SQLite.
+* The canned search's snippets show matches in bold (render_cell).
 * The story page (``/<db>/articles/<id>``) gets the story as a reader wants it: paragraphs, a link to the
   original, images and attachments, and every sighting of the story on any site (templates/row.html).
 """
@@ -14,6 +15,7 @@ import json
 from typing import Any
 
 from datasette import hookimpl
+from markupsafe import Markup, escape
 
 from archive.dedup import canonical_url
 from archive.normalize import fold
@@ -57,6 +59,16 @@ def prepare_connection(conn, database):
     conn.create_function("canonical_url", 1, _canonical_url, deterministic=True)
     if database not in DATASETTE_OWN:
         conn.execute("PRAGMA query_only = 1")
+
+
+@hookimpl
+def render_cell(value, column, table):
+    """The canned search's snippet shows its matches in bold: the text is escaped, then only the <b> and
+    </b> that archive_snippet put in are made tags again (nothing else from a page becomes HTML)."""
+    if table is None and column == "snippet" and isinstance(value, str) and "<b>" in value:
+        html = str(escape(value)).replace("&lt;b&gt;", "<b>").replace("&lt;/b&gt;", "</b>")
+        return Markup(html)
+    return None
 
 
 def _json_list(text: str | None) -> list[dict[str, Any]]:

@@ -26,6 +26,14 @@ _CHALLENGE_STRONG = re.compile(
 )
 # Cookies of a wall in front of real pages too (moit.gov.vn): a challenge only when the page says nothing.
 _CHALLENGE_WEAK = re.compile(r"(?i)incap_ses|visid_incap|___utmvc|__cf_bm|cf_clearance|ROBOTS_CHALLENGE")
+# A captcha where the article should be (a rate limiter's "are you human" page). Article pages carry
+# captchas too, in their comment forms: only a page that says little besides is a challenge.
+_CAPTCHA = re.compile(r"(?i)g-recaptcha|recaptcha/api|h-captcha|hcaptcha\.com|cf-turnstile|captcha")
+_HUMAN_CHECK = re.compile(
+    r"(?i)not a robot|verify (?:that )?you are (?:a )?human|không phải (?:là )?người máy|"
+    r"xác (?:minh|nhận) (?:rằng )?bạn (?:là|không phải)|truy cập bất thường|unusual traffic"
+)
+CAPTCHA_MAX_TEXT = 600
 _SPA_ROOT = re.compile(
     r"""(?i)<(?:div|main)\s+id=["'](?:root|app|__next|__nuxt)["'][^>]*>\s*</(?:div|main)>|<app-root\b"""
 )
@@ -85,21 +93,37 @@ def visible_text_length(doc: Any) -> int:
     return total
 
 
+# Every wall and shell says less than this: a page with more visible text skips the scans (they cost more
+# than the rest of the extraction).
+WALL_MAX_TEXT = max(CHALLENGE_MAX_TEXT, WEAK_CHALLENGE_MAX_TEXT, CAPTCHA_MAX_TEXT, SHELL_MAX_TEXT)
+
+
 def page_problem(doc: Any | None, html: str, headers: dict | None = None) -> str | None:
     """A reason when the page is no article before any extraction: empty, challenge, js-shell."""
     if not html.strip() or doc is None:
         return "empty"
     text_length = visible_text_length(doc)
+    if text_length < WALL_MAX_TEXT:
+        problem = _wall_or_shell(html[:SCAN_CHARS], headers, text_length)
+        if problem:
+            return problem
+    if text_length == 0 and not doc.xpath("//img"):
+        return "empty"
+    return None
+
+
+def _wall_or_shell(head: str, headers: dict | None, text_length: int) -> str | None:
     header_text = " ".join(f"{k}: {v}" for k, v in (headers or {}).items()) if headers else ""
-    head = html[:SCAN_CHARS]
     if _CHALLENGE_STRONG.search(head) and text_length < CHALLENGE_MAX_TEXT:
         return "challenge"
     if (_CHALLENGE_WEAK.search(head) or _CHALLENGE_WEAK.search(header_text)) and text_length < WEAK_CHALLENGE_MAX_TEXT:
         return "challenge"
+    if _CAPTCHA.search(head) and (
+        text_length < CAPTCHA_MAX_TEXT or (_HUMAN_CHECK.search(head) and text_length < CHALLENGE_MAX_TEXT)
+    ):
+        return "challenge"
     if _SPA_ROOT.search(head) and text_length < SHELL_MAX_TEXT:
         return "js-shell"
-    if text_length == 0 and not doc.xpath("//img"):
-        return "empty"
     return None
 
 

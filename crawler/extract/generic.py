@@ -44,10 +44,25 @@ META_UPDATED = ("article:modified_time", "og:updated_time", "dateModified", "DC.
 # ---- title -----------------------------------------------------------------------------------------
 
 
+_META = etree.XPath("//meta")
+
+
+def metas_by_name(doc: Any) -> dict[str, list[Any]]:
+    """Meta elements by each of their property/name/itemprop values, in page order: one query per page
+    instead of one per name (an XPath per name was compiled and run for each of twenty names)."""
+    groups: dict[str, list[Any]] = {}
+    for node in _META(doc):
+        for key in {node.get("property"), node.get("name"), node.get("itemprop")}:
+            if key is not None:
+                groups.setdefault(key, []).append(node)
+    return groups
+
+
 def meta_content(doc: Any, *names: str) -> str | None:
     """The first non-empty meta content among name/property/itemprop equal to one of `names`."""
+    metas = metas_by_name(doc)
     for name in names:
-        for node in doc.xpath(f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]'):
+        for node in metas.get(name, ()):
             value = clean_text(node.get("content") or "")
             if value:
                 return value
@@ -114,13 +129,14 @@ def metadata_dates(doc: Any, distrust: tuple[str, ...] = ()) -> tuple[list[str],
     distrusted = {id(node) for selector in distrust for node in select_all(doc, selector)}
     published: list[str] = []
     updated: list[str] = []
+    metas = metas_by_name(doc)
     for name in META_PUBLISHED:
-        for node in doc.xpath(f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]'):
+        for node in metas.get(name, ()):
             value = clean_text(node.get("content") or "")
             if value and id(node) not in distrusted and value not in published:
                 published.append(value)
     for name in META_UPDATED:
-        for node in doc.xpath(f'//meta[@property="{name}" or @name="{name}" or @itemprop="{name}"]'):
+        for node in metas.get(name, ()):
             value = clean_text(node.get("content") or "")
             if value and value not in updated:
                 updated.append(value)

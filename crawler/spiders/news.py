@@ -11,6 +11,7 @@ A backfill run (``--backfill``) pages through every listing to its end, within i
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Iterator
@@ -21,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 import scrapy
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.datatypes import SequenceExclude
 from twisted.python.failure import Failure
 
 from archive.crawlstate import Recheck
@@ -40,6 +42,9 @@ from crawler.discovery import (
 from crawler.items import failure_item, not_modified_item, page_item
 
 MAX_SITEMAPS_PER_SITE = 50
+# Statuses an article request hands to its callback (recorded with the status): all but the redirects, which
+# RedirectMiddleware follows. (``handle_httpstatus_all`` would turn redirects off as well.)
+ALL_BUT_REDIRECTS = SequenceExclude({301, 302, 303, 307, 308})
 # Scheduling order within a site: articles found are fetched before the crawl pages on, re-checks before
 # discovery moves on, sitemaps (which have no listing dates to give) last.
 PRIORITY = {"article": 10, "recheck": 5, "listing": 0, "feed": 0, "robots": -5, "sitemap": -5, "sitemap_article": -10}
@@ -280,17 +285,18 @@ class NewsSpider(scrapy.Spider):
             self.figures[site_id]["robots_forbidden"] += 1
             self.logger.info("%s: robots.txt forbids %s", site_id, request.url)
             return
-        if request.meta.get("page_kind") != "article":
+        if request.meta.get("page_kind") not in ("article", "recheck"):
             # A dead menu link is common on real sites: counted, but not an error of the crawl. A start page
             # that fails is worth the operator's eye.
             self.figures[site_id][f"listing_error:{kind}"] += 1
             level = 30 if request.meta.get("start") else 20
             self.logger.log(level, "%s: listing %s failed: %s", site_id, request.url, reason)
             return
+        url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL asked for, before redirects
         self.figures[site_id]["fetched"] += 1
         self.figures[site_id][f"error:{kind}"] += 1
-        self.logger.warning("%s: %s failed: %s", site_id, request.url, reason)
-        yield failure_item(request.url, site_id, status, reason)
+        self.logger.warning("%s: %s failed: %s", site_id, url, reason)
+        yield failure_item(url, site_id, status, reason)
 
     # -- requests ---------------------------------------------------------------------------------
 
@@ -317,8 +323,9 @@ class NewsSpider(scrapy.Spider):
             site, link.url, self.parse_article, "article", priority=priority,
             listing_date=link.listing_date,
             listing_url=listing_url,
-            # An article that answers 404 or 500 is recorded with its status, not dropped.
-            handle_httpstatus_all=True,
+            # An article that answers 404 or 500 is recorded with its status, not dropped; redirects are
+            # followed (within the site: SiteBoundsMiddleware).
+            handle_httpstatus_list=ALL_BUT_REDIRECTS,
         )
 
     def _recheck_request(self, site: Site, recheck: Recheck) -> scrapy.Request | None:
@@ -329,7 +336,7 @@ class NewsSpider(scrapy.Spider):
         self.seen_articles.add(key)
         self.figures[site.id]["rechecked"] += 1
         request = self._request(
-            site, recheck.url, self.parse_article, "recheck", handle_httpstatus_all=True, recheck=True
+            site, recheck.url, self.parse_article, "recheck", handle_httpstatus_list=ALL_BUT_REDIRECTS, recheck=True
         )
         for name, value in recheck.headers().items():
             request.headers[name] = value
@@ -381,12 +388,32 @@ def _failure_reason(failure: Failure) -> tuple[str, int]:
         status = failure.value.response.status
         return f"http-{status}: HTTP {status}", status
     name = type(failure.value).__name__
+    message = failure.getErrorMessage()
     kind = ERROR_KINDS.get(name, "network")
     if name == "IgnoreRequest":
-        kind = "robots" if "robots" in failure.getErrorMessage().lower() else "ignored"
-    return f"{kind}: {failure.getErrorMessage()[:200]}", 0
+        # Scrapy's own: robots.txt refused it, a gzip bomb hit DOWNLOAD_MAXSIZE while inflating, or the
+        # redirect chain grew too long.
+        lower = message.lower()
+        kind = next((k for words, k in IGNORED_KINDS if any(w in lower for w in words)), "ignored")
+    if name == "DownloadCancelledError":
+        # A body over DOWNLOAD_MAXSIZE: announced (the message says so) or streamed (no message).
+        if not message or "max size" in message:
+            kind = "too-large"
+            message = message or "the body grew beyond DOWNLOAD_MAXSIZE"
+    # Twisted's reasons come as "[<twisted.python.failure.Failure twisted...ConnectionLost: text>]"
+    message = TWISTED_FAILURE.sub(r"\1", " ".join(message.split())) or EMPTY_MESSAGES.get(kind, name)
+    return f"{kind}: {message[:200]}", 0
 
 
+TWISTED_FAILURE = re.compile(r"\[?<twisted\.python\.failure\.Failure [\w.]+: ([^>]*)>\]?")
+EMPTY_MESSAGES = {"truncated": "the connection closed before the announced end of the body"}
+
+
+IGNORED_KINDS = (
+    (("robots",), "robots"),
+    (("download_maxsize",), "too-large"),
+    (("max redirections",), "redirect-limit"),
+)
 # Exception class names (Scrapy 2.13+ wraps Twisted's; older names kept for other download handlers) to
 # the error kinds the figures count.
 ERROR_KINDS = {
@@ -404,4 +431,9 @@ ERROR_KINDS = {
     "ResponseFailed": "truncated",
     "UnsupportedURLSchemeError": "bad-url",
     "SSLError": "tls",
+    "DownloadCancelledError": "cancelled",
+    # crawler/middlewares.py SiteBoundsMiddleware
+    "OffsiteRedirect": "redirect-offsite",
+    "RedirectLoop": "redirect-loop",
+    "OffsiteRequest": "offsite",
 }
