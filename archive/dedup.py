@@ -10,7 +10,8 @@ Near copies are found in three steps, all cheap at a million stories:
 2. The candidates' signatures (``dedup_signatures``, one BLOB per story, with its length) estimate the
    Jaccard similarity and from it the containment of the shorter text in the longer.
 3. Survivors are verified on the texts themselves: containment of the shorter text's shingles in the
-   longer one, numbers (dates, counts, decree numbers) and publication dates. Vietnamese government prose
+   longer one, its figures (dates, counts, decree numbers) missing from the longer one, publication
+   dates. Vietnamese government prose
    is formulaic, so shared phrasing alone must never merge two reports.
 """
 
@@ -238,8 +239,11 @@ def _permutations(num_perm: int, seed: int, scheme: str) -> np.ndarray:
     return MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
 
 
-def fingerprint(body: str | None, cfg: DedupConfig) -> Fingerprint:
-    """Exact key, syllable shingles, numbers and MinHash signature of an article body."""
+def fingerprint(body: str | None, cfg: DedupConfig, *, signature: bool = True) -> Fingerprint:
+    """Exact key, syllable shingles, figures and MinHash signature of an article body.
+
+    ``signature=False`` skips the MinHash: verifying a candidate's text needs only its shingles and
+    figures, and hashing every shingle is a third of the work."""
     content = content_lines(body)
     lines = [words(comparison_form(line, cleaned=True)) for line in content]
     toks = [t for line in lines for t in line]
@@ -247,13 +251,13 @@ def fingerprint(body: str | None, cfg: DedupConfig) -> Fingerprint:
     k = cfg.shingle
     shingles = frozenset(" ".join(toks[i : i + k]) for i in range(max(1, len(toks) - k + 1))) if toks else frozenset()
     numbers = figures(content)
-    signature = None
-    if len(toks) >= cfg.min_tokens:
+    minhash = None
+    if signature and len(toks) >= cfg.min_tokens:
         perms = _permutations(cfg.num_perm, cfg.seed, cfg.scheme)
         mh = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, permutations=perms, scheme=cfg.scheme)
         mh.update_batch([s.encode("utf-8") for s in shingles])
-        signature = np.asarray(mh.hashvalues, dtype="<u4")
-    return Fingerprint(key, len(toks), shingles, numbers, signature)
+        minhash = np.asarray(mh.hashvalues, dtype="<u4")
+    return Fingerprint(key, len(toks), shingles, numbers, minhash)
 
 
 def signature_from_blob(blob: bytes) -> np.ndarray:
@@ -457,7 +461,7 @@ def find_near(
         index.counts["verified"] += 1
         verdict = verify(
             fp,
-            fingerprint(story.body, cfg),
+            fingerprint(story.body, cfg, signature=False),
             cfg,
             titles=(title, story.title),
             published=(published, story.published),

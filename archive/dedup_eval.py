@@ -26,6 +26,7 @@ tune dedup.toml, and a held-out half, reported once. Each split is added page by
     python -m archive.dedup_eval [--split dev|held-out|all] [--orders N] [--config FILE] [--json]
     python -m archive.dedup_eval --stress                 # plus ``excerpt`` copies (half the text kept)
     python -m archive.dedup_eval --tune [--split dev]     # grid over shingle size, bands, thresholds
+    python -m archive.dedup_eval --margins [--stress]     # containment of copies / others per shingle size
 
 Exit status 0 when every run meets the issue's targets (precision >= 0.99, recall >= 0.97) and the
 rebuild agrees with the incremental grouping. Tuning scores each grid point three ways: with all the
@@ -53,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from .dedup import DedupConfig, load_config
+from .dedup import DedupConfig, Fingerprint, fingerprint, load_config
 from .normalize import retone
 from .regroup import regroup
 from .store import Archive
@@ -786,6 +787,36 @@ def tune(labelled: LabelledSet, stressed: LabelledSet, split: str, base: DedupCo
     return sorted(stage1, key=_rank) + sorted(stage2, key=_rank)
 
 
+def margins(docs: Sequence[Doc], base: DedupConfig, shingles: Sequence[int] = (3, 4, 5, 6, 7)) -> list[dict]:
+    """Per shingle size: the lowest containment of each kind of copy in its original, and the highest of
+    each kind of different story (generated ones against their original, the sample web's against each
+    other). The gap between the two is what ``min_containment`` sits in."""
+    by_key = {d.key: d for d in docs}
+    samples = [d for d in docs if d.kind == "sample"]
+    rows = []
+    for k in shingles:
+        cfg = dataclasses.replace(base, shingle=k)
+        prints = {d.key: fingerprint(d.body, cfg, signature=False) for d in docs}
+        copies: dict[str, float] = {}
+        others: dict[str, float] = {}
+        pairs = [(d, by_key[d.key.split("#")[0]]) for d in docs if "#" in d.key]
+        pairs += list(itertools.combinations(samples, 2))
+        for a, b in pairs:
+            kind = a.kind if a.kind != "sample" else ("sample-copy" if a.story == b.story else "sample-other")
+            c = containment(prints[a.key], prints[b.key])
+            if a.story == b.story:
+                copies[kind] = min(copies.get(kind, 1.0), c)
+            else:
+                others[kind] = max(others.get(kind, 0.0), c)
+        rows.append({"shingle": k, "copies_min": copies, "others_max": others})
+    return rows
+
+
+def containment(a: Fingerprint, b: Fingerprint) -> float:
+    short, long_ = sorted((a, b), key=lambda f: len(f.shingles))
+    return len(short.shingles & long_.shingles) / len(short.shingles) if short.shingles else 0.0
+
+
 # ---------------------------------------------------------------------------------------- CLI
 
 
@@ -833,11 +864,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7, help="seed of the generated variants")
     parser.add_argument("--orders", type=int, default=1, help="random arrival orders to run")
     parser.add_argument("--stress", action="store_true", help="add excerpts (half of the text kept)")
+    parser.add_argument("--margins", action="store_true",
+                        help="containment of each kind of copy / different story, per shingle size")
     parser.add_argument("--tune", action="store_true", help="grid search on the split; prints the best points")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     cfg = load_config(args.config)
     labelled = build_set(args.seed, stress=args.stress)
+    if args.margins:
+        for row in margins(labelled.split(args.split or "dev"), cfg):
+            print(f"shingle {row['shingle']}: copies keep at least "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in sorted(row["copies_min"].items())))
+            print("           different stories share at most "
+                  + ", ".join(f"{k} {v:.2f}" for k, v in sorted(row["others_max"].items())))
+        return 0
     if args.tune:
         rows = tune(labelled, build_set(args.seed, stress=True), args.split or "dev", cfg)
         if args.json:

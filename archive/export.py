@@ -197,6 +197,8 @@ def load_sites(conn: sqlite3.Connection) -> dict[str, dict[str, Any]]:
 
 def _objects(text: str | None, keys: tuple[str, str]) -> list[dict[str, Any]]:
     """A stored JSON list of objects, reduced to ``keys`` so every format has the same shape."""
+    if not text or text == "[]":  # most stories: no need to parse
+        return []
     try:
         items = json.loads(text or "[]")
     except ValueError:
@@ -204,17 +206,16 @@ def _objects(text: str | None, keys: tuple[str, str]) -> list[dict[str, Any]]:
     return [{k: item.get(k) for k in keys} for item in items if isinstance(item, dict)]
 
 
-def _sightings(conn: sqlite3.Connection, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
-    out: dict[int, list[dict[str, Any]]] = {i: [] for i in ids}
+def _sightings(conn: sqlite3.Connection, urls: dict[int, str]) -> dict[int, list[dict[str, Any]]]:
+    """Every page of the stories ``urls`` (id -> canonical URL), in arrival order."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in urls}
     sql = (
-        "SELECT p.article_id, p.url, p.raw_url, p.site_id, p.url = a.url AS canonical, p.published, "
-        "p.first_fetched, p.fetched_at, p.status, p.gone, p.version "
-        "FROM pages p JOIN articles a ON a.id = p.article_id "
-        f"WHERE p.article_id IN ({', '.join('?' * len(ids))}) ORDER BY p.article_id, p.seq"
+        "SELECT article_id, url, raw_url, site_id, NULL, published, first_fetched, fetched_at, status, gone, "
+        f"version FROM pages WHERE article_id IN ({', '.join('?' * len(urls))}) ORDER BY article_id, seq"
     )
-    for row in conn.execute(sql, ids):
+    for row in conn.execute(sql, list(urls)):
         item = dict(zip(SIGHTING_COLUMNS, tuple(row)[1:], strict=True))
-        item["canonical"] = bool(item["canonical"])
+        item["canonical"] = item["url"] == urls[row[0]]
         item["gone"] = bool(item["gone"])
         out[row[0]].append(item)
     return out
@@ -232,7 +233,7 @@ def iter_stories(conn: sqlite3.Connection, filters: Filters, batch: int = BATCH)
         rows = cur.fetchmany(batch)
         if not rows:
             return
-        sightings = _sightings(side, [r["id"] for r in rows])
+        sightings = _sightings(side, {r["id"]: r["url"] for r in rows})
         for r in rows:
             story = dict(r)
             story.update(sites.get(r["site_id"], no_site))

@@ -78,6 +78,14 @@ def phrase_query(query: str) -> str:
     return '"' + " ".join(fold(t) for t in terms) + '"' if len(terms) > 1 else '""'
 
 
+def title_query(query: str) -> str:
+    """A MATCH string for stories with every query word in their title (diacritics folded), or '""'."""
+    terms = query_terms(query)
+    if not terms:
+        return '""'
+    return "{title title_fold} : (" + " AND ".join(f'"{fold(t)}"' for t in terms) + ")"
+
+
 def _check_date(name: str, value: str | None) -> str | None:
     if value is None or value == "":
         return None
@@ -193,9 +201,9 @@ def snippet(text: str | None, query: str, markers: tuple[str, str] = ("[", "]"),
         spans.append((m.start(), m.end(), memo[word]))
     if not spans:
         return ""
-    # Slide a window of ``size`` words, updating its figures as one word leaves and one enters. Score:
-    # distinct query words first, then words side by side ("Đà Nẵng", not "Đà ... năng"), then total
-    # matches; the earliest window wins ties.
+    # Slide a window of ``size`` words. Score: distinct query words first, then words side by side ("Đà
+    # Nẵng", not "Đà ... năng"), then total matches; the earliest window wins ties. The figures change
+    # only when a match leaves or enters the window, so only those starts are visited: O(matches).
     seq = [hit for *_, hit in spans]
 
     def pair(i: int) -> int:
@@ -207,7 +215,10 @@ def snippet(text: str | None, query: str, markers: tuple[str, str] = ("[", "]"),
     total = sum(counts.values())
     adjacent = sum(pair(i) for i in range(width - 1))
     best, best_score = 0, len(counts) * 10000 + adjacent * 100 + total
-    for start in range(1, len(seq) - size + 1):
+    last = len(seq) - size  # the last window start
+    hits_at = [i for i, h in enumerate(seq) if h]
+    starts = sorted({i + 1 for i in hits_at if i < last} | {i - size + 1 for i in hits_at if i >= size})
+    for start in starts:  # each start s: seq[s - 1] leaves, seq[s + size - 1] enters
         leaving, entering = seq[start - 1], seq[start + size - 1]
         if leaving:
             counts[leaving] -= 1

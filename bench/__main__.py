@@ -27,8 +27,9 @@ def discover() -> dict[str, Path]:
     return {path.stem.removeprefix("bench_"): path for path in sorted(BENCH_DIR.glob("bench_*.py"))}
 
 
-def supports_quick(script: Path) -> bool:
-    return re.search(r"""["']--quick["']""", script.read_text(encoding="utf-8")) is not None
+def supports(script: Path, option: str) -> bool:
+    """Whether the benchmark's command line has `option` (its source declares it)."""
+    return re.search(rf"""["']{re.escape(option)}["']""", script.read_text(encoding="utf-8")) is not None
 
 
 def headline(data: dict[str, Any]) -> str:
@@ -39,9 +40,12 @@ def headline(data: dict[str, Any]) -> str:
     return ""
 
 
-def run_one(name: str, script: Path, quick: bool, extra: list[str]) -> dict[str, Any]:
-    out = RESULTS / f"{name}.json"
-    command = [sys.executable, str(script), *(["--quick"] if quick else []), *extra]
+def run_one(name: str, script: Path, quick: bool, results: Path, extra: list[str]) -> dict[str, Any]:
+    out = results / f"{name}.json"
+    command = [sys.executable, str(script), *(["--quick"] if quick else [])]
+    if results != RESULTS and supports(script, "--out"):
+        command += ["--out", str(out)]
+    command += extra
     print(f"\n=== {name}: {' '.join(command[1:])}", flush=True)
     started = time.time()
     code = subprocess.call(command, cwd=ROOT)
@@ -54,8 +58,11 @@ def run_one(name: str, script: Path, quick: bool, extra: list[str]) -> dict[str,
             data = json.loads(out.read_text(encoding="utf-8"))
         except ValueError:
             status = "JSON unreadable"
-    return {"name": name, "status": status, "seconds": seconds, "json": str(out.relative_to(ROOT)),
-            "headline": headline(data)}
+    return {"name": name, "status": status, "seconds": seconds, "json": _shown(out), "headline": headline(data)}
+
+
+def _shown(path: Path) -> str:
+    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -67,6 +74,8 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--quick", action="store_true", help="short bounded runs (what CI runs)")
     parser.add_argument("--only", action="append", metavar="NAME", help="run only this benchmark (repeatable; "
                         "comma-separated names too)")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="folder of the JSON files "
+                        "(default bench/results)")
     parser.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     return parser.parse_args(argv), extra
 
@@ -86,19 +95,19 @@ def main(argv: list[str] | None = None) -> int:
     found = discover()
     if args.list:
         for name, script in found.items():
-            print(f"{name:10} {script.relative_to(ROOT)}{'' if supports_quick(script) else '  (no --quick)'}")
+            print(f"{name:10} {script.relative_to(ROOT)}{'' if supports(script, '--quick') else '  (no --quick)'}")
         return 0
     chosen = select(found, args.only)
     results = []
     for name, script in chosen.items():
-        if args.quick and not supports_quick(script):
+        if args.quick and not supports(script, "--quick"):
             print(f"\n=== {name}: skipped (no --quick mode; run without --quick)")
             results.append({"name": name, "status": "skipped", "seconds": 0, "json": "", "headline": ""})
             continue
-        results.append(run_one(name, script, args.quick, extra))
+        results.append(run_one(name, script, args.quick, args.results.resolve(), extra))
     print_table("benchmarks", ["name", "status", "seconds", "headline", "JSON"],
                 [[r["name"], r["status"], r["seconds"], r["headline"], r["json"]] for r in results])
-    summary = RESULTS / ("summary-quick.json" if args.quick else "summary.json")
+    summary = args.results / ("summary-quick.json" if args.quick else "summary.json")
     write_json(summary, {"quick": args.quick, "benchmarks": results, "machine": machine()})
     return 1 if any(r["status"] not in ("ok", "skipped") for r in results) else 0
 

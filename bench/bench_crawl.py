@@ -28,6 +28,7 @@ sampled along the crawl. The ratio real/bare is the figure that holds on a busy 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import re
 import resource
@@ -66,7 +67,41 @@ def build_web(workdir: Path, articles: int) -> Any:
     from crawler.samples.server import SampleWeb
 
     content = write_sample_content(workdir / f"content-{articles}", articles)
-    return SampleWeb(port=0, content_dir=content, cache_pages=True)
+    web = SampleWeb(port=0, content_dir=content, cache_pages=True)
+    _memoize_renders(web)
+    return web
+
+
+_MEMO: dict[str, dict[str, Any]] = {"paths": {}, "extras": {}}
+
+
+def _memoize_renders(web: Any) -> None:
+    """The sample web finds an article by scanning them all, sorts a site's articles for every page and
+    rebuilds its tag pages for every other page: fine for its 60 pages, quadratic for 100,000. No article
+    changes during a benchmark, so in this process those are memoized (the pages served are the same)."""
+    from crawler.samples import extras
+    from crawler.samples.server import SiteRouter
+    from crawler.samples.site import article_path
+
+    _MEMO["paths"], _MEMO["extras"] = {}, {}
+    for site in web.sites.values():
+        site.sorted_articles = functools.cache(site.sorted_articles)
+        paths: dict[str, Any] = {}
+        for article in site.articles:
+            paths.setdefault(article_path(site, article), article)  # the first one, as the scan finds
+        _MEMO["paths"][site.id] = paths
+    if getattr(SiteRouter, "_bench_memo", False):
+        return
+    original_extra_pages = extras.extra_pages
+
+    def extra_pages(site: Any) -> Any:
+        if site.id not in _MEMO["extras"]:
+            _MEMO["extras"][site.id] = original_extra_pages(site)
+        return _MEMO["extras"][site.id]
+
+    SiteRouter._find_article = lambda self, path: _MEMO["paths"][self.site.id].get(path)
+    SiteRouter._bench_memo = True
+    extras.extra_pages = extra_pages
 
 
 def _links(web: Any, site_id: str, path: str, response: Any) -> list[str]:
@@ -171,14 +206,14 @@ def _sample(pid: int, started: float, stop: threading.Event, out: list[Sample]) 
         out.append(sample)
 
 
-def run_process(command: list[str], log: Path, env: dict[str, str] | None = None) -> ProcessRun:
+def run_process(command: list[str], log: Path, env: dict[str, str] | None = None, cwd: Path = ROOT) -> ProcessRun:
     """Run `command` to its end, stdout and stderr to `log`; its peak RSS from the kernel (wait4)."""
     samples: list[Sample] = []
     stop = threading.Event()
     with open(log, "wb") as out:
         server_before = _cpu(resource.getrusage(resource.RUSAGE_SELF))
         started = time.monotonic()
-        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        proc = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
         sampler = threading.Thread(target=_sample, args=(proc.pid, started, stop, samples), daemon=True)
         sampler.start()
         _, status, usage = os.wait4(proc.pid, 0)
@@ -194,9 +229,9 @@ def _cpu(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _env() -> dict[str, str]:
+def _env(code: Path = ROOT) -> dict[str, str]:
     env = dict(os.environ, CRAWL_QUIET="1", PYTHONHASHSEED="0")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(code), str(ROOT), env.get("PYTHONPATH", "")) if p)
     return env
 
 
@@ -225,8 +260,15 @@ def measure(web: Any, run: ProcessRun, articles: set[tuple[str, str]], renders_b
         "cpu_ms_per_page": round(1000 * (run.cpu_seconds - startup_cpu) / pages, 2),
         "server_cpu_ms_per_page": round(1000 * run.server_cpu_seconds / pages, 2),
         "rss_mb_along": _thin([(x.seconds, round(x.rss_kb / 1024, 1)) for x in run.samples], 12),
+        "rss_mb_max_sampled_at": _max_rss(run.samples),
         "pages_rendered_during_run": web.renders - renders_before,
     }
+
+
+def _max_rss(samples: list[Sample]) -> tuple[float, float] | None:
+    """(seconds since start, MB) of the highest RSS sampled: where in the run the peak came."""
+    top = max(samples, key=lambda x: x.rss_kb, default=None)
+    return (top.seconds, round(top.rss_kb / 1024, 1)) if top else None
 
 
 def _thin(samples: list[tuple[float, float]], keep: int) -> list[tuple[float, float]]:
@@ -247,8 +289,11 @@ def archive_counts(db: Path) -> dict[str, int]:
         }
 
 
-def run_spider(kind: str, web: Any, config: Path, workdir: Path, articles: set[tuple[str, str]], tag: str) -> dict:
-    """One crawl of the served web by the bare spider or the real crawl command."""
+def run_spider(
+    kind: str, web: Any, config: Path, workdir: Path, articles: set[tuple[str, str]], tag: str, code: Path = ROOT
+) -> dict:
+    """One crawl of the served web by the bare spider or the real crawl command (the real one with the
+    crawler and archive packages of the checkout at `code`: before/after comparisons)."""
     web.clear_requests()
     renders = web.renders
     if kind == "bare":
@@ -257,7 +302,7 @@ def run_spider(kind: str, web: Any, config: Path, workdir: Path, articles: set[t
         return measure(web, run, articles, renders)
     db = workdir / f"archive-{tag}.db"
     command = [sys.executable, "-m", "crawler", "crawl", "--sites", str(config), "--db", str(db)]
-    run = run_process(command, workdir / f"real-{tag}.log", _env())
+    run = run_process(command, workdir / f"real-{tag}.log", _env(code), cwd=code)
     result = measure(web, run, articles, renders)
     result.update(archive_counts(db))
     result["archive_mb"] = round(sum(p.stat().st_size for p in workdir.glob(f"archive-{tag}.db*")) / 2**20, 1)
@@ -323,7 +368,7 @@ def bench_length(articles: int, args: argparse.Namespace, workdir: Path) -> dict
         for i in range(args.repeat):
             for kind in ("bare", "real"):
                 print(f"  {len(paths)} articles: {kind} run {i + 1}/{args.repeat} ...", flush=True)
-                runs[kind].append(run_spider(kind, web, config, workdir, paths, f"{articles}-{i}"))
+                runs[kind].append(run_spider(kind, web, config, workdir, paths, f"{articles}-{i}", args.code))
         profile = run_profile(web, config, workdir, articles) if args.profile else None
     finally:
         web.stop()
@@ -338,6 +383,10 @@ def bench_length(articles: int, args: argparse.Namespace, workdir: Path) -> dict
         "ratio_pages_per_second": _ratio(best["real"]["pages_per_second"], best["bare"]["pages_per_second"]),
         "ratio_article_pages_per_second": _ratio(
             best["real"]["article_pages_per_second"], best["bare"]["article_pages_per_second"]
+        ),
+        # Pages per CPU-second of the crawler process, real / bare: what waiting for a busy CPU does not move.
+        "ratio_cpu": _ratio(
+            min(r["cpu_ms_per_page"] for r in runs["bare"]), min(r["cpu_ms_per_page"] for r in runs["real"])
         ),
         "profile": profile,
     }
@@ -431,9 +480,9 @@ def print_report(result: dict[str, Any]) -> None:
     print_table("crawl: both spiders on the same sample web", ["run", "requests", "articles", "seconds", "pages/s",
                 "articles/s", "CPU ms/page", "server ms/page", "peak MB"], rows)
     ratios = [[f"{r['articles_served']:,}", r["ratio_pages_per_second"], r["ratio_article_pages_per_second"],
-               round(r["real"]["article_pages_per_second"] * 3600)] for r in result["lengths"]]
+               r["ratio_cpu"], round(r["real"]["article_pages_per_second"] * 3600)] for r in result["lengths"]]
     print_table(f"crawl: real / bare (target >= {TARGET_RATIO})", ["articles", "pages/s ratio", "articles/s ratio",
-                "real article pages/hour"], ratios)
+                "pages per CPU-s ratio", "real article pages/hour"], ratios)
     growth = result["memory"]
     if "mb_per_1000_pages" in growth:
         print(f"\n  memory: {growth['mb_per_1000_pages']} MB per 1,000 article pages; projected peak at 100k: "
@@ -460,11 +509,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "benchmark": "crawl",
         "quick": args.quick,
         "settings": {"concurrency_per_site": args.concurrency, "download_delay": 0, "autothrottle": False,
-                     "repeat": args.repeat},
+                     "repeat": args.repeat, "code": str(args.code)},
         "baseline": "bare Scrapy spider following every same-host link, no pipelines, same settings, same run",
         "target_ratio": TARGET_RATIO,
         "ratio": largest["ratio_pages_per_second"],
         "ratio_articles": largest["ratio_article_pages_per_second"],
+        "ratio_cpu": largest["ratio_cpu"],
         "real_article_pages_per_hour": round(largest["real"]["article_pages_per_second"] * 3600),
         "lengths": results,
         "memory": memory_growth(results),
@@ -480,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="runs of each spider per length; the best counts")
     parser.add_argument("--profile", action="store_true", help="also profile the real crawl with py-spy")
     parser.add_argument("--workdir", help="keep the sample web, logs and archives here (default: a temp folder)")
+    parser.add_argument("--code", type=Path, default=ROOT, help="run the real crawl with the crawler/ and archive/ "
+                        "of this checkout (to compare before and after a change)")
     parser.add_argument("--out", type=Path, default=RESULTS / "crawl.json")
     parser.add_argument("--bare-spider", metavar="CONFIG", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sqlite3
 import subprocess
 import sys
@@ -31,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a script: make the project importable
     sys.path.insert(0, str(ROOT))
 
-from bench.bench_search import RESULTS, build_archive  # noqa: E402
+from bench.bench_search import RESULTS, build_archive, machine_info  # noqa: E402
 
 # Runs in a child process so that its peak RSS is the export's alone.
 CHILD = """
@@ -116,8 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "benchmark": "export",
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "cpus": os.cpu_count(),
-                    "platform": platform.platform()},
+        "machine": machine_info(),
+        # the headline for python -m bench: JSONL export rate over a bare cursor's, same run
+        "ratio": round(results["jsonl"]["all"]["rows_per_s"] / base["rows_per_s"], 2) if "jsonl" in results else None,
         "command": " ".join([Path(sys.executable).name, *sys.argv]),
         "archive": {**built, "path": str(db)},
         "baseline": base,

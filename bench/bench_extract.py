@@ -125,7 +125,7 @@ def profile_ours(pages: list[Page], top: int = 25) -> str:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    generated = args.generated if args.generated is not None else (60 if args.quick else 600)
+    generated = args.generated if args.generated is not None else (30 if args.quick else 600)
     rounds = args.rounds or (2 if args.quick else 5)
     pages = load_pages(generated)
     times = time_rounds(pages, readers(), rounds)
@@ -169,7 +169,7 @@ def print_report(result: dict[str, Any]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="60 generated pages, 2 rounds")
+    parser.add_argument("--quick", action="store_true", help="30 generated pages, 2 rounds")
     parser.add_argument("--generated", type=int, help="generated pages besides the sample web's (default 600)")
     parser.add_argument("--rounds", type=int, help="timed rounds per reader (default 5)")
     parser.add_argument("--profile", action="store_true", help="also cProfile one pass of ours")

@@ -26,6 +26,9 @@ LISTING_DATE = re.compile(
     r"(?:[\sT|,-]+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[AaPp][Mm])?)?"
 )
 DATE_ATTRS = ("datetime", "content", "title")
+# C0 controls (tab, newline and return aside): a stray one inside a tag makes an attribute name lxml refuses
+# to hand over, and the whole page's links would be lost.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 NEARBY_LEVELS = 3
 
 
@@ -125,7 +128,7 @@ def page_links(html: str, base_url: str, rules: Rules, hosts: tuple[str, ...]) -
     Each article link carries the date printed beside it on the listing, when there is one, so that a
     page whose own date lacks a year can take it from its listing.
     """
-    selector = Selector(text=html, base_url=base_url)
+    selector = Selector(text=_CONTROL.sub("", html), base_url=base_url)
     base = _base_href(selector, base_url)
     found: dict[str, Link] = {}
     for anchor in selector.css("a[href]"):
@@ -265,7 +268,7 @@ def sitemap_entries(body: bytes) -> list[SitemapEntry]:
 
 def feed_urls(html: str, base_url: str) -> list[str]:
     """RSS and Atom feeds a page announces with ``<link rel=alternate>``."""
-    selector = Selector(text=html, base_url=base_url)
+    selector = Selector(text=_CONTROL.sub("", html), base_url=base_url)
     urls = []
     for link in selector.css("link[rel=alternate][href]"):
         if (link.attrib.get("type") or "").lower() in FEED_TYPES:

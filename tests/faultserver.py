@@ -410,7 +410,8 @@ class BoundsSite(_Base):
     """A site whose links, redirects, meta refreshes, sitemaps and feed all try to lead to OffsiteServer.
 
     Articles ``/bai/ok-N.html`` are good; ``/bai/to-*.html`` redirect (or meta-refresh) off the site, some
-    through an on-site hop first. Every answer sets a session cookie (``SECRET_COOKIE``).
+    through an on-site hop first. Every answer sets a session cookie (``SECRET_COOKIE``). Its config names no
+    CMS family: the crawl detects it from the first listing page.
     """
 
     host = FAULT_HOST
@@ -443,7 +444,6 @@ id = "bounds"
 name = "Cổng thông tin biên giới"
 province = "Thử nghiệm"
 kind = "government"
-family = "generic"
 start_urls = ["{self.base}/"]
 article_patterns = ["^/bai/"]
 listing_patterns = ["^/chuyen-muc/"]

@@ -131,8 +131,11 @@ def test_canned_search_ranks_exact_spelling_then_phrase(server) -> None:
     status, rows = get(base, "/news/search.json", q="an", **q)
     assert rows[0]["title"] == SEARCH_STORIES[1][1]  # typed without accent: bm25 decides
     status, rows = get(base, "/news/search.json", q="uy ban", **q)
-    assert {r["title"] for r in rows[:2]} == {SEARCH_STORIES[2][1], SEARCH_STORIES[3][1]}  # side by side first
-    assert rows[0]["phrase"] == 1
+    # "Ủy ban"/"Uỷ ban" side by side in the title first, newest first among them; "Ban ... Thành ủy" after
+    assert {r["title"] for r in rows[:3]} == {SEARCH_STORIES[2][1], SEARCH_STORIES[3][1], TITLE_A}
+    assert all(r["phrase"] == r["in_title"] == 1 for r in rows[:3])
+    assert [r["id"] for r in rows[:3]] == sorted((r["id"] for r in rows[:3]), reverse=True)
+    assert rows[-1]["title"] == SEARCH_STORIES[4][1] and rows[-1]["phrase"] == 0
 
 
 def test_table_search_page_without_diacritics(server) -> None:
@@ -223,3 +226,21 @@ def test_plugin_makes_connections_query_only(server) -> None:
     internal = sqlite3.connect(":memory:")
     prepare_connection(internal, "_internal")  # Datasette's own schema cache must stay writable
     internal.execute("create table t (a)")
+
+
+def test_canned_search_filters(server) -> None:
+    base, path = server
+    q = {"q": "uy ban", "_shape": "array"}
+    status, rows = get(base, "/news/search.json", site="dn-gov", since="", until="", **q)
+    assert status == 200 and {r["site_id"] for r in rows} == {"dn-gov"}
+    status, rows = get(base, "/news/search.json", site="", since="2023-06-30", until="2023-07", **q)
+    assert {r["published"] for r in rows} == {"2023-06-30", "2023-07-03"}
+    status, rows = get(base, "/news/search.json", site="", since="", until="2023-06", **q)
+    assert rows and all(r["published"] <= "2023-06-30" for r in rows)
+    # a story without a date still shows under a site filter (only date filters need a date)
+    with Archive(path) as arc:
+        arc.add_page(record("dn-gov", "nodate", "Ủy ban nhân dân quận họp", "Ủy ban nhân dân quận họp bàn.", None))
+    status, rows = get(base, "/news/search.json", site="dn-gov", since="", until="", **q)
+    assert "Ủy ban nhân dân quận họp" in {r["title"] for r in rows}
+    status, rows = get(base, "/news/search.json", site="dn-gov", since="2000", until="", **q)
+    assert "Ủy ban nhân dân quận họp" not in {r["title"] for r in rows}

@@ -31,9 +31,10 @@ except ImportError:  # tests/ collected as a package
     from tests.test_end_to_end import expectations, path_of
 
 ROOT = Path(__file__).resolve().parents[1]
-KILLS = 5
-WRITER_KILLS = 8
-SEED = 20240501
+# More on demand: CRASH_KILLS=20 CRASH_WRITER_KILLS=50 CRASH_SEED=7 pytest tests/test_crash.py -s
+KILLS = int(os.environ.get("CRASH_KILLS", "5"))
+WRITER_KILLS = int(os.environ.get("CRASH_WRITER_KILLS", "8"))
+SEED = int(os.environ.get("CRASH_SEED", "20240501"))
 DELAY = 0.08  # seconds added to every answer of the sample web
 
 
@@ -181,7 +182,8 @@ def count(db: Path, table: str) -> int:
 
 def test_the_crawls_were_killed_mid_crawl(crashes):
     killed = [k for k in crashes["kills"] if k["killed"]]
-    assert len(killed) >= KILLS - 1, crashes["kills"]
+    # (a run that found nothing left to fetch ends before its kill: only when KILLS is raised past ~6)
+    assert len(killed) >= min(KILLS - 1, 4), crashes["kills"]
     assert all(k["returncode"] == -signal.SIGKILL for k in killed)
     # each kill came after the run had written pages, and the archive kept growing
     assert all(k["pages"] > k["pages_before"] for k in killed), crashes["kills"]

@@ -20,6 +20,7 @@ from archive.dedup_eval import (
     build_set,
     flip_tones,
     main,
+    margins,
     name_runs,
     pairwise,
     partition,
@@ -126,6 +127,15 @@ def test_same_topic_training_conferences_never_merge(labelled: LabelledSet, buil
     archive, _ = built
     stories = partition(archive, chosen)
     assert len(set(stories.values())) == len(chosen)
+
+
+def test_containment_bar_sits_between_copies_and_different_stories(labelled: LabelledSet) -> None:
+    """Copies clear min_containment; different stories that the figures cannot tell apart stay below it
+    (same-template reports and next year's edition are the figures' job)."""
+    (row,) = margins(labelled.split("all"), CFG, shingles=[CFG.shingle])
+    assert min(row["copies_min"].values()) >= CFG.min_containment + 0.05, row["copies_min"]
+    assert row["others_max"]["sample-other"] < CFG.min_containment - 0.3
+    assert row["others_max"]["roundup"] < CFG.min_containment - 0.2
 
 
 def test_command_reports_and_exits_zero_when_targets_met(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

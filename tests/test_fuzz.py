@@ -297,6 +297,31 @@ def test_no_exception_escapes_and_nothing_hangs(target):
     print(f"\nfuzz {target}: {EXAMPLES} examples in {time.monotonic() - started:.1f} s")
 
 
+PATHOLOGICAL = {
+    "100,000 nested divs": b"<html><body>" + b"<div>" * 100_000 + "Nội dung bài viết. ".encode() * 50,
+    "50,000 unclosed <p><b><i>": b"<p><b><i>x" * 50_000,
+    "one 6 MB paragraph": b"<div class=content><p>" + "chữ ".encode() * 1_200_000 + b"</p></div>",
+    "2 MB of <": b"<" * 2_000_000,
+    "1 MB of &#": b"&#" * 500_000,
+    "200,000 attributes": b"<div " + b"a=1 " * 200_000 + b">x</div>",
+    "20,000 nested tables": b"<table><tr><td>" * 20_000,
+    "an unclosed comment": b"<!--" + b"x" * 3_000_000,
+    "an unclosed script": b"<script>" + b"x" * 3_000_000,
+    "an unclosed title": b"<title>" + "tiêu đề ".encode() * 300_000,
+    "5 MB of NUL": b"\0" * 5_000_000,
+}
+
+
+@pytest.mark.parametrize("name", list(PATHOLOGICAL))
+def test_pathological_pages_are_read_in_bounded_time(name):
+    """Pages the fuzzer would take long to build: each is read (or rejected) in seconds, without an error."""
+    started = time.monotonic()
+    with bounded(20):
+        result = extract(PATHOLOGICAL[name], "http://127.0.0.1/tin/bai-1.html")
+    assert not (result.reason or "").startswith("error"), result.reason
+    assert time.monotonic() - started < 15, name
+
+
 @fuzz_settings(max(EXAMPLES // 2, 20))
 @given(text=toml_text)
 def test_any_sites_file_loads_or_fails_with_config_error(tmp_path_factory, text):

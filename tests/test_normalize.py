@@ -116,7 +116,9 @@ def _fold_reference(text: str) -> str:
     return unicodedata.normalize("NFC", stripped.replace("đ", "d").replace("Đ", "D"))
 
 
-@given(st.text(alphabet=st.sampled_from("aăâeêioôơuưyđĐAĂÂEÊIOÔƠUƯYbcg \u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031bệẬờữỹ"))
-       | st.text())
+_VIETNAMESE = "aăâeêioôơuưyđĐAĂÂEÊIOÔƠUƯYbcg \u0300\u0301\u0303\u0309\u0323\u0302\u0306\u031bệẬờữỹ"
+
+
+@given(st.text(alphabet=st.sampled_from(_VIETNAMESE)) | st.text())
 def test_fold_by_character_table_equals_folding_the_whole_string(text: str) -> None:
     assert fold(text) == _fold_reference(text)

@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 
 from archive.dedup import canonical_url
 from archive.normalize import fold
-from archive.search import exact_query, fts_query, phrase_query, snippet
+from archive.search import exact_query, fts_query, phrase_query, snippet, title_query
 
 # Datasette's own databases: it writes to them (schema cache), so they must stay writable.
 DATASETTE_OWN = {"_internal", "_memory"}
@@ -36,6 +36,10 @@ def _exact_query(query: str | None) -> str:
 
 def _phrase_query(query: str | None) -> str:
     return phrase_query(query or "")
+
+
+def _title_query(query: str | None) -> str:
+    return title_query(query or "")
 
 
 def _snippet(text: str | None, query: str | None) -> str:
@@ -55,6 +59,7 @@ def prepare_connection(conn, database):
     conn.create_function("fts_query", 1, _fts_query, deterministic=True)
     conn.create_function("exact_query", 1, _exact_query, deterministic=True)
     conn.create_function("phrase_query", 1, _phrase_query, deterministic=True)
+    conn.create_function("title_query", 1, _title_query, deterministic=True)
     conn.create_function("archive_snippet", 2, _snippet, deterministic=True)
     conn.create_function("canonical_url", 1, _canonical_url, deterministic=True)
     if database not in DATASETTE_OWN:

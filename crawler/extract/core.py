@@ -58,6 +58,12 @@ FIRST_SENTENCE_CHARS = 220
 # the page's date line.
 SHORT_LINE = 80
 TITLE_SEARCH_BLOCKS = 5
+# trafilatura takes up to ~0.06 ms per element, in the crawl's only thread: 5 MB of "<p><b><i>x" (1.5 million
+# elements) would stall every site for a minute and a half. Real article pages have a few thousand elements (a
+# 40,000-link sidebar makes 77,000); one with more than this and no body the site's or family's selectors find
+# is rejected as "too-complex" (at most ~9 s spent on it).
+MAX_GENERIC_ELEMENTS = 150_000
+TOO_COMPLEX = "too-complex"
 _URL_DATE = re.compile(r"(?<!\d)(20\d{2}|19\d{2})[/\-](\d{1,2})[/\-](\d{1,2})(?!\d)")
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s")
 
@@ -130,6 +136,9 @@ def _extract(
     credit_nodes = _read_credit_elements(doc, layers, found)
 
     blocks, images, result.method = _read_body(doc, layers, base_url, exclude=[title_node, date_node, *credit_nodes])
+    if result.method == TOO_COMPLEX:
+        result.method, result.reason = None, TOO_COMPLEX
+        return result
     if result.method == "generic":
         blocks = _drop_title_block(blocks, result.title)
     blocks = _apply_boilerplate(blocks, result)
@@ -288,6 +297,8 @@ def _read_body(
         blocks, images = _blocks_of(body, lead, layers, base_url, exclude)
         if sum(len(b.text) for b in blocks) >= MIN_BODY_CHARS or images:
             return blocks, images, method
+    if sum(1 for _ in doc.iter()) > MAX_GENERIC_ELEMENTS:
+        return [], [], TOO_COMPLEX
     blocks, images = generic.trafilatura_blocks(doc, base_url)
     return blocks, images, "generic"
 

@@ -249,7 +249,7 @@ class NewsSpider(scrapy.Spider):
     def _rules(self, site: Site, response: TextResponse) -> Rules:
         if self.families.get(site.id) is None:
             # Detected once per site and run, from its first listing page; "generic" when nothing scores.
-            self.families[site.id] = _detect_family(response.text) or "generic"
+            self.families[site.id] = _detect_family(response.text, response.url) or "generic"
         return rules_for(site, self.families[site.id])
 
     # -- articles ---------------------------------------------------------------------------------
@@ -377,10 +377,14 @@ def _root(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/"
 
 
-def _detect_family(html: str) -> str | None:
+def _detect_family(html: str, url: str | None = None) -> str | None:
+    from crawler.extract.core import parse_html
+    from crawler.extract.decode import decode_html
     from crawler.extract.detect import detect_family
 
-    return detect_family(html)
+    text, _ = decode_html(html)  # control characters out, as for extraction
+    doc = parse_html(text)
+    return detect_family(doc, text, url) if doc is not None else None
 
 
 def _failure_reason(failure: Failure) -> tuple[str, int]:
