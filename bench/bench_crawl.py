@@ -42,6 +42,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, NamedTuple
 from urllib.parse import urljoin, urlsplit
 
@@ -79,11 +80,12 @@ def _memoize_renders(web: Any) -> None:
     """The sample web finds an article by scanning them all, sorts a site's articles for every page and
     rebuilds its tag pages for every other page: fine for its 60 pages, quadratic for 100,000. No article
     changes during a benchmark, so in this process those are memoized (the pages served are the same)."""
-    from crawler.samples import extras
+    from crawler.samples import extras, render
+    from crawler.samples import site as site_module
     from crawler.samples.server import SiteRouter
     from crawler.samples.site import article_path
 
-    _MEMO["paths"], _MEMO["extras"] = {}, {}
+    _MEMO["paths"], _MEMO["extras"], _MEMO["age"] = {}, {}, {}
     for site in web.sites.values():
         site.sorted_articles = functools.cache(site.sorted_articles)
         paths: dict[str, Any] = {}
@@ -99,9 +101,25 @@ def _memoize_renders(web: Any) -> None:
             _MEMO["extras"][site.id] = original_extra_pages(site)
         return _MEMO["extras"][site.id]
 
+    original_age_key = render._age_key
+
+    def age_key(article: Any) -> Any:  # articles live as long as the web: their id() is a stable key
+        key = _MEMO["age"].get(id(article))
+        if key is None:
+            key = _MEMO["age"][id(article)] = original_age_key(article)
+        return key
+
     SiteRouter._find_article = lambda self, path: _MEMO["paths"][self.site.id].get(path)
     SiteRouter._bench_memo = True
     extras.extra_pages = extra_pages
+    render._age_key = age_key
+    original_portlet_id = site_module.liferay_portlet_id
+
+    @functools.cache
+    def portlet_id(site_id: str, category_key: str) -> str:  # a digest of the two: computed once
+        return original_portlet_id(SimpleNamespace(id=site_id), SimpleNamespace(key=category_key))
+
+    site_module.liferay_portlet_id = lambda site, cat: portlet_id(site.id, cat.key)
 
 
 def _links(web: Any, site_id: str, path: str, response: Any) -> list[str]:
