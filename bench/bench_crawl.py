@@ -1,13 +1,13 @@
 """Crawl throughput and memory: the real crawl against a bare Scrapy spider on the same generated sample web.
 
     .venv/bin/python bench/bench_crawl.py [--quick] [--pages 1000,5000] [--concurrency 8] [--repeat 1]
-                                          [--profile] [--out bench/results/crawl.json]
+                                          [--profile] [--code CHECKOUT] [--out bench/results/crawl.json]
 
 For each crawl length N the sample web (crawler/samples) is generated with N article pages spread over its
 six sites (one per CMS family; stories recombined from the sample's own text by bench/corpus.py, one in
-twelve a republished copy) and served on loopback. Every page is rendered once
-before timing (the server keeps its responses: the templates are not what is measured), then two
-processes crawl it, one after the other:
+twelve a republished copy) and served on loopback. Every page is rendered once before timing (the server
+keeps its responses: the templates are not what is measured), then two processes crawl it, one after the
+other (``--repeat`` times each, alternating; the best run of each counts):
 
 * bare: a Scrapy spider that follows every link to the same host (LinkExtractor) and does nothing else: no
   extraction, no dates, no archive (the baseline: what Scrapy itself costs on this machine today);
@@ -21,8 +21,9 @@ not what a site allows.
 A run's time is counted from its first request the server saw to the exit of its process, so the end of
 the real crawl's work (pages still in its pipelines, the archive's last commit) is included and Python's
 start-up is not. Pages per second = HTTP responses / that time; article pages per second counts only the
-article URLs of the sample web. Peak memory is the process's maximum RSS (wait4's ru_maxrss), with RSS
-sampled along the crawl. The ratio real/bare is the figure that holds on a busy machine; target >= 0.7.
+article URLs of the sample web. CPU milliseconds per page (after start-up, from /proc) are what waiting for
+a busy CPU does not change. Peak memory is the process's maximum RSS (wait4's ru_maxrss), with RSS sampled
+along the crawl. The ratios real/bare are the figures that hold on a busy machine; target >= 0.7.
 """
 
 from __future__ import annotations

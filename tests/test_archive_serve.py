@@ -1,15 +1,11 @@
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import datasette
 
 from archive import Archive
 
@@ -21,10 +17,6 @@ except ImportError:  # tests/ collected as a package
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(base: str, path: str, **params: str) -> tuple[int, dict]:
@@ -47,30 +39,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
         arc.add_page(record("qn-gov", "b", TITLE_A, STORY_A_EXACT))
         crawl = arc.start_crawl(["qn-mttq"], {})
         arc.finish_crawl(crawl, {"requests": 2})
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--db", str(path), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("datasette did not start: " + proc.stderr.read().decode()[-2000:]) from None
-                time.sleep(0.2)
+    with datasette(path) as (base, _):
         yield base, path
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def test_table_search_without_diacritics(server) -> None:

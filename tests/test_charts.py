@@ -7,38 +7,24 @@ Screenshots go to artifacts/screenshots/charts-*.png (kept by CI, ignored by git
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from servers import chromium, datasette
 
 from archive.charts import chart_path, dashboards
 from crawler.samples.server import SampleWeb
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOTS = ROOT / "artifacts" / "screenshots"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-    "--disable-sync", "--no-first-run",
-]
 MONTH_BARS = "#chart-theo-thang svg .mark-rect path"
 SITE_BARS = "#chart-theo-trang svg .mark-rect path"
 MONTH_LABEL = re.compile(r"^tháng (\d{1,2})/(\d{4}): (\d+) tin bài$")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -59,41 +45,14 @@ def archive(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(archive: Path) -> Iterator[str]:
     # the chart is drawn by this plugin: without it the dashboard routes would answer 404
     assert importlib.util.find_spec("datasette_dashboards"), "datasette-dashboards is not installed"
-    port = free_port()
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--db", str(archive), "--port", str(port)],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("datasette did not start: " + proc.stderr.read().decode()[-2000:]) from None
-                time.sleep(0.2)
+    with datasette(archive) as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no chromium at {CHROMIUM}")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

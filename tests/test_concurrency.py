@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import free_port
 
 from archive.store import Archive
 from crawler.samples.server import Response, SampleWeb
@@ -34,10 +34,6 @@ def crawl_command(config: Path, db: Path) -> list[str]:
     return [sys.executable, "-m", "crawler", "crawl", "--sites", str(config), "--db", str(db)]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

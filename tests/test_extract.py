@@ -480,7 +480,6 @@ def sample_pages() -> list[tuple[str, str, dict]]:
     return pages
 
 
-@pytest.mark.skipif(not SAMPLES_EXPECTED.is_dir(), reason="no sample expectations")
 def test_sample_web_articles() -> None:
     from crawler.samples.server import SiteRouter
     from crawler.samples.site import load_sites

@@ -10,7 +10,6 @@ import io
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,6 +25,7 @@ import pytest
 import redis
 from scrapy import Request
 from scrapy.utils.request import request_from_dict
+from servers import free_port
 
 from archive.ingest import main_ingest
 from crawler.config import CrawlerOptions
@@ -50,10 +50,6 @@ def redis_server_path() -> str:
     return found
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")

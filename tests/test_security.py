@@ -12,7 +12,6 @@ import gzip
 import hashlib
 import json
 import os
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -32,6 +31,7 @@ from crawler.config import ConfigError, load_config
 
 sys.path.insert(0, str(Path(__file__).parent))
 from faultserver import SECRET_COOKIE, BoundsSite, OffsiteServer  # noqa: E402
+from servers import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "CRAWL_QUIET": "1"}
@@ -157,10 +157,6 @@ def test_dumps_carry_no_credentials(bounded, tmp_path, fmt):
 # ------------------------------------------------------------------------------------------ Datasette
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def request(url: str, data: bytes | None = None, headers: dict | None = None) -> int:
