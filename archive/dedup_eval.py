@@ -404,29 +404,34 @@ def _place(rng: random.Random) -> str:
 _TOKEN = re.compile(r"\w+|[^\w]+")
 
 
+_SENTENCE_BREAK = re.compile(r"[.!?:;\n“\"(]")
+
+
 def name_runs(text: str) -> list[str]:
     """Runs of two or more Capitalized syllables that name a person or place (not a frame word run)."""
-    runs, current = [], []
+    runs: list[list[str]] = []
+    current: list[str] = []
     sentence_start = True
+
+    def close() -> None:
+        if len(current) >= 2:
+            runs.append(list(current))
+        current.clear()
+
     for tok in _TOKEN.findall(text):
-        if tok[0].isalnum() or tok[0] == "_":
-            is_cap = tok[0].isupper() and not tok.isupper()
-            if is_cap and not (sentence_start and not current):
+        if tok[0].isalnum() or tok[0] == "_":  # a word
+            capitalized = tok[0].isupper() and not tok.isupper()  # not an acronym (UBND)
+            if capitalized and (current or not sentence_start):  # a sentence's first word starts no name
                 current.append(tok)
             else:
-                if len(current) >= 2:
-                    runs.append(" ".join(current))
-                current = []
+                close()
             sentence_start = False
-        else:
-            if tok.strip() not in ("",) or "\n" in tok:
-                if len(current) >= 2:
-                    runs.append(" ".join(current))
-                current = []
-            sentence_start = sentence_start or bool(re.search(r"[.!?:;\n“\"(]", tok))
-    if len(current) >= 2:
-        runs.append(" ".join(current))
-    return [r for r in runs if _is_name(r.split())]
+        else:  # between words: only spaces continue a name
+            if tok.strip() or "\n" in tok:
+                close()
+            sentence_start = sentence_start or bool(_SENTENCE_BREAK.search(tok))
+    close()
+    return [" ".join(run) for run in runs if _is_name(run)]
 
 
 def _is_name(syllables: list[str]) -> bool:
