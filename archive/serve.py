@@ -9,6 +9,7 @@ Stories are shown as pages (templates/row.html).
 from __future__ import annotations
 
 import json
+import signal
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -63,7 +64,14 @@ def serve(db_path: str | Path, host: str = "127.0.0.1", port: int = 8001) -> Non
     """Run Datasette in this process until interrupted."""
     from datasette.cli import cli
 
+    # SIGTERM (systemd, a supervisor, a test) would end the process without unwinding: the metadata folder
+    # would be left behind. As SystemExit it unwinds; uvicorn restores this handler and re-raises to it.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     with tempfile.TemporaryDirectory(prefix="archive-serve-") as tmp:
         metadata_path = Path(tmp) / "metadata.json"
         metadata_path.write_text(json.dumps(build_metadata(db_path), ensure_ascii=False), encoding="utf-8")
         cli.main(datasette_args(db_path, metadata_path, host, port), prog_name="datasette", standalone_mode=False)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)

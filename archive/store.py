@@ -247,8 +247,12 @@ class Archive:
         self._load_sites()
 
     def start_crawl(self, sites: list[str], args: dict | None = None) -> int:
-        """Record the start of a crawl; pages added until finish_crawl carry its id."""
+        """Record the start of a crawl; pages added until finish_crawl carry its id.
+
+        The caller holds the archive's lock, so a run still marked ``running`` died without closing (killed,
+        out of memory, power cut): it becomes ``interrupted``, with no finish time, for the operator to see."""
         with self.transaction() as conn:
+            conn.execute("UPDATE crawls SET status = 'interrupted' WHERE status = 'running'")
             cur = conn.execute(
                 "INSERT INTO crawls (started_at, sites, args, status) VALUES (?, ?, ?, 'running')",
                 (utcnow(), _json(list(sites)), _json(args or {})),

@@ -22,8 +22,8 @@ A run's time is counted from its first request the server saw to the exit of its
 the real crawl's work (pages still in its pipelines, the archive's last commit) is included and Python's
 start-up is not. Pages per second = HTTP responses / that time; article pages per second counts only the
 article URLs of the sample web. CPU milliseconds per page (after start-up, from /proc) are what waiting for
-a busy CPU does not change. Peak memory is the process's maximum RSS (wait4's ru_maxrss), with RSS sampled
-along the crawl. The ratios real/bare are the figures that hold on a busy machine; target >= 0.7.
+a busy CPU does not change. Peak memory is the process's VmHWM (peak RSS), with RSS sampled along the
+crawl. The ratios real/bare are the figures that hold on a busy machine; target >= 0.7.
 """
 
 from __future__ import annotations
@@ -191,7 +191,6 @@ class ProcessRun:
     exit_code: int
     started: float  # time.monotonic() before the process was spawned
     ended: float  # ... and when it had exited
-    peak_rss_kb: int
     cpu_seconds: float  # user + system time of the process
     server_cpu_seconds: float  # ... and of this process (the sample web's threads) meanwhile
     samples: list[Sample] = field(default_factory=list)
@@ -200,6 +199,8 @@ class ProcessRun:
 class Sample(NamedTuple):
     seconds: float  # since the process was spawned
     rss_kb: int
+    hwm_kb: int  # the process's peak RSS so far (VmHWM: since its exec, unlike wait4's ru_maxrss, which
+    # counts the RSS of the parent it was forked from, a parent that here holds the whole sample web)
     cpu_seconds: float  # user + system so far
 
 
@@ -212,9 +213,10 @@ def _read_sample(pid: int, started: float) -> Sample | None:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
         return None
-    rss = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")), 0)
+    kb = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.startswith(("VmRSS:",
+          "VmHWM:"))}
     cpu = (int(fields[11]) + int(fields[12])) / _TICK  # utime, stime (fields 14 and 15 of stat)
-    return Sample(round(time.monotonic() - started, 2), rss, cpu)
+    return Sample(round(time.monotonic() - started, 2), kb.get("VmRSS", 0), kb.get("VmHWM", 0), cpu)
 
 
 def _sample(pid: int, started: float, stop: threading.Event, out: list[Sample]) -> None:
@@ -241,7 +243,7 @@ def run_process(command: list[str], log: Path, env: dict[str, str] | None = None
         proc.returncode = os.waitstatus_to_exitcode(status)
         stop.set()
         sampler.join()
-    return ProcessRun(proc.returncode, started, ended, usage.ru_maxrss, _cpu(usage), server, samples)
+    return ProcessRun(proc.returncode, started, ended, _cpu(usage), server, samples)
 
 
 def _cpu(usage: resource.struct_rusage) -> float:
@@ -273,7 +275,7 @@ def measure(web: Any, run: ProcessRun, articles: set[tuple[str, str]], renders_b
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "pages_per_second": round(len(records) / span, 1),
         "article_pages_per_second": round(article_hits / span, 1),
-        "peak_rss_mb": round(run.peak_rss_kb / 1024, 1),
+        "peak_rss_mb": round(max((x.hwm_kb for x in run.samples), default=0) / 1024, 1),
         "startup_seconds": round(first - run.started, 2),
         "startup_cpu_seconds": round(startup_cpu, 2),
         "cpu_ms_per_page": round(1000 * (run.cpu_seconds - startup_cpu) / pages, 2),
@@ -311,13 +313,13 @@ def archive_counts(db: Path) -> dict[str, int]:
 def run_spider(
     kind: str, web: Any, config: Path, workdir: Path, articles: set[tuple[str, str]], tag: str, code: Path = ROOT
 ) -> dict:
-    """One crawl of the served web by the bare spider or the real crawl command (the real one with the
-    crawler and archive packages of the checkout at `code`: before/after comparisons)."""
+    """One crawl of the served web by the bare spider or the real crawl command, with the crawler and
+    archive packages (code and Scrapy settings) of the checkout at `code`: before/after comparisons."""
     web.clear_requests()
     renders = web.renders
     if kind == "bare":
         command = [sys.executable, str(Path(__file__).resolve()), "--bare-spider", str(config)]
-        run = run_process(command, workdir / f"bare-{tag}.log", _env())
+        run = run_process(command, workdir / f"bare-{tag}.log", _env(code), cwd=code)
         return measure(web, run, articles, renders)
     db = workdir / f"archive-{tag}.db"
     command = [sys.executable, "-m", "crawler", "crawl", "--sites", str(config), "--db", str(db)]
@@ -474,9 +476,9 @@ def memory_growth(lengths: list[dict[str, Any]]) -> dict[str, Any]:
     """Peak RSS of the real crawl against its length: MB per 1,000 article pages and the RSS a 100k crawl
     would reach if it grew at that rate."""
     points = [(r["real"]["article_pages"], r["real"]["peak_rss_mb"]) for r in lengths]
-    if len(points) < 2 or points[-1][0] == points[0][0]:
+    if len(points) < 2 or points[-1][0] == points[-2][0]:
         return {"points": points}
-    (n0, m0), (n1, m1) = points[0], points[-1]
+    (n0, m0), (n1, m1) = points[-2], points[-1]  # the two longest crawls: the growth that continues
     slope = (m1 - m0) / (n1 - n0) * 1000
     return {
         "points": points,
@@ -523,7 +525,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         for n in lengths:
             print(f"crawl: sample web of ~{n:,} article pages", flush=True)
             results.append(bench_length(n, args, workdir))
-    largest = results[-1]
+    # The headline: the length nearest to --headline (5,000 article pages, the issue's size).
+    headline = min(results, key=lambda r: (abs(r["articles_served"] - args.headline), -r["articles_served"]))
     return {
         "benchmark": "crawl",
         "quick": args.quick,
@@ -531,10 +534,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                      "repeat": args.repeat, "code": str(args.code)},
         "baseline": "bare Scrapy spider following every same-host link, no pipelines, same settings, same run",
         "target_ratio": TARGET_RATIO,
-        "ratio": largest["ratio_pages_per_second"],
-        "ratio_articles": largest["ratio_article_pages_per_second"],
-        "ratio_cpu": largest["ratio_cpu"],
-        "real_article_pages_per_hour": round(largest["real"]["article_pages_per_second"] * 3600),
+        "headline_length": headline["articles_served"],
+        "ratio": headline["ratio_pages_per_second"],
+        "ratio_articles": headline["ratio_article_pages_per_second"],
+        "ratio_cpu": headline["ratio_cpu"],
+        "real_article_pages_per_hour": round(headline["real"]["article_pages_per_second"] * 3600),
         "lengths": results,
         "memory": memory_growth(results),
         "machine": machine(),
@@ -548,8 +552,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--concurrency", type=int, default=8, help="requests at a time per site (default 8)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each spider per length; the best counts")
     parser.add_argument("--profile", action="store_true", help="also profile the real crawl with py-spy")
+    parser.add_argument("--headline", type=int, default=5000, help="the length whose ratios are the headline "
+                        "(the nearest measured; default 5000)")
     parser.add_argument("--workdir", help="keep the sample web, logs and archives here (default: a temp folder)")
-    parser.add_argument("--code", type=Path, default=ROOT, help="run the real crawl with the crawler/ and archive/ "
+    parser.add_argument("--code", type=Path, default=ROOT, help="run both spiders with the crawler/ and archive/ "
                         "of this checkout (to compare before and after a change)")
     parser.add_argument("--out", type=Path, default=RESULTS / "crawl.json")
     parser.add_argument("--bare-spider", metavar="CONFIG", help=argparse.SUPPRESS)

@@ -10,6 +10,10 @@ ROBOTSTXT_OBEY = True
 USER_AGENT = "vn-gov-news-archive/0.1 (+archive of Vietnamese government news; archive-operator@example.org)"
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
+# Scrapy (2.13+, asyncio reactor) starts this many tasks for every response to work through its items and
+# requests; the default 100 was a tenth of the crawl's CPU (bench/bench_crawl.py --profile). The pipelines
+# are synchronous, so more than one at a time gains nothing.
+CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 1.0
 # Scrapy's jitter spreads each delay from 0.5x to 1.5x: a site's delay would no longer be a floor.
 DOWNLOAD_DELAY_JITTER = 0.0

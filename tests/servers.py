@@ -23,14 +23,16 @@ def free_port() -> int:
 
 
 @contextmanager
-def datasette(db: Path, log: Path | None = None, timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen]]:
+def datasette(
+    db: Path, log: Path | None = None, timeout: float = 60, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen]]:
     """``python -m archive serve`` on ``db``: yields (base URL, process) once it answers, stops it after.
 
     Its output goes to a file, never to a pipe: a pipe nobody reads would block the server.
     """
     port = free_port()
     log_path = log or Path(tempfile.mkstemp(prefix="datasette-", suffix=".log")[1])
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
     with open(log_path, "w+") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "archive", "serve", "--db", str(db), "--port", str(port)],

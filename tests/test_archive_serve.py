@@ -214,3 +214,16 @@ def test_canned_search_filters(server) -> None:
     assert "Ủy ban nhân dân quận họp" in {r["title"] for r in rows}
     status, rows = get(base, "/news/search.json", site="dn-gov", since="2000", until="", **q)
     assert "Ủy ban nhân dân quận họp" not in {r["title"] for r in rows}
+
+
+def test_stopping_the_server_leaves_no_temporary_files(tmp_path) -> None:
+    """A supervisor stops the server with SIGTERM: the metadata folder it wrote goes with it."""
+    db = tmp_path / "news.db"
+    with Archive(db) as arc:
+        arc.upsert_sites(SITES)
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    with datasette(db, env={"TMPDIR": str(tmp)}) as (base, proc):
+        assert [p.name for p in tmp.iterdir() if p.name.startswith("archive-serve-")], "metadata not in TMPDIR"
+    assert proc.returncode is not None
+    assert not [p.name for p in tmp.iterdir() if p.name.startswith("archive-serve-")]

@@ -157,7 +157,7 @@ def crashes(tmp_path_factory):
                 pass
             kills.append({
                 "after": round(after, 2), "killed": killed, "pages_before": before, "returncode": proc.returncode,
-                "pages": count(db, "pages"), "stories": count(db, "articles"),
+                "pages": count(db, "pages"), "stories": count(db, "articles"), "run": last_run(db),
                 "problems": consistency_problems(db) if db.exists() else [],
             })
         final = subprocess.run(
@@ -166,6 +166,19 @@ def crashes(tmp_path_factory):
         )
         yield {"db": db, "kills": kills, "final": final}
     print("\ncrash runs:", *kills, sep="\n  ")
+
+
+def last_run(db: Path) -> tuple[int, str, str | None] | None:
+    """The last ``crawls`` row (id, status, finished_at) as the kill left it."""
+    if not db.exists():
+        return None
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("select id, status, finished_at from crawls order by id desc limit 1").fetchone()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        conn.close()
 
 
 def count(db: Path, table: str) -> int:
@@ -215,17 +228,27 @@ def test_the_next_run_completes_what_was_missed(crashes):
     assert stories == len(groups), "a story was archived twice"
 
 
-def test_killed_runs_stay_marked_as_not_finished(crashes):
+def test_killed_runs_are_marked_interrupted(crashes):
+    """A run killed mid-crawl is left ``running``; the next run, holding the lock, knows it died and marks it
+    ``interrupted`` (no finish time). A kill that came after the spider closed leaves a finished run."""
     conn = sqlite3.connect(crashes["db"])
     try:
-        rows = conn.execute("select status, finished_at from crawls order by id").fetchall()
+        rows = conn.execute("select id, status, finished_at from crawls").fetchall()
+        now = {run_id: (status, finished) for run_id, status, finished in rows}
     finally:
         conn.close()
-    assert rows[-1][0] == "finished" and rows[-1][1]
-    killed = rows[:-1]
-    # A kill that came after the spider closed (while the summary was printed) leaves a finished run.
-    assert all((status, finished is None) in {("running", True), ("finished", False)} for status, finished in killed)
-    assert sum(status == "running" for status, _ in killed) >= KILLS - 1
+    at_kill = [k["run"] for k in crashes["kills"] if k["killed"] and k["run"]]
+    assert at_kill, crashes["kills"]
+    for run_id, status, finished in at_kill:
+        assert (status, finished is None) in {("running", True), ("finished", False)}, (run_id, status, finished)
+        if status == "running":
+            assert now[run_id] == ("interrupted", None), (run_id, now[run_id])
+        else:
+            assert now[run_id] == (status, finished)
+    assert any(status == "running" for _, status, _ in at_kill), "no kill landed mid-crawl"
+    last = max(now)
+    assert now[last][0] == "finished" and now[last][1]
+    assert not any(status == "running" for status, _ in now.values())
 
 
 # A writer that adds pages as fast as it can: killed at random moments, many kills land inside a transaction.
