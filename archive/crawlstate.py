@@ -1,9 +1,16 @@
 """What the crawler remembers between runs beside the archive: HTTP validators and the pages to re-check.
 
-One table, ``fetch_state``, created on first use in the archive's own file and connection:
-``url`` (the page URL as fetched, ``pages.raw_url``), ``site_id``, ``etag``, ``last_modified`` (the
-validators the server last sent), ``checked_at`` (last fetch or 304), ``status`` (last HTTP status) and
-``not_modified`` (how many 304 answers). Nothing in the archive's own tables is changed here.
+Two tables, created on first use in the archive's own file and connection:
+
+* ``fetch_state``: ``url`` (the page URL as fetched, ``pages.raw_url``), ``site_id``, ``etag``,
+  ``last_modified`` (the validators the server last sent), ``checked_at`` (last fetch or 304), ``status``
+  (last HTTP status) and ``not_modified`` (how many 304 answers);
+* ``redirects``: ``from_url`` (a link as the site gives it, canonical form) that redirected to ``to_url``
+  (canonical form of the page it landed on), ``site_id``, ``seen_at``. Sites whose listings link short or
+  old URLs (WordPress ``/?p=ID``, a moved portal) would otherwise have every such article fetched again each
+  night: the link is settled when the page it led to is.
+
+Nothing in the archive's own tables is changed here.
 """
 
 from __future__ import annotations
@@ -11,11 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from .dedup import canonical_url
 from .store import Archive
 
 DDL = (
     "CREATE TABLE IF NOT EXISTS fetch_state (url TEXT PRIMARY KEY, site_id TEXT, etag TEXT, "
     "last_modified TEXT, checked_at TEXT, status INTEGER, not_modified INTEGER NOT NULL DEFAULT 0)"
+)
+REDIRECTS_DDL = (
+    "CREATE TABLE IF NOT EXISTS redirects (from_url TEXT PRIMARY KEY, to_url TEXT NOT NULL, site_id TEXT, "
+    "seen_at TEXT)"
 )
 # Pages that answered but are not articles for a lasting reason: a nightly run need not fetch them again.
 # ("empty", "challenge" and "js-shell" may be a bad moment of the server or a bot wall: tried again.)
@@ -45,11 +57,23 @@ class CrawlState:
         self.archive = archive
         with archive.transaction() as conn:
             conn.execute(DDL)
+            conn.execute(REDIRECTS_DDL)
 
-    def remember(self, url: str, site_id: str, headers: dict[str, str], status: int, checked_at: str) -> None:
-        """Keep the validators of a page just fetched (replacing older ones, even when absent now)."""
+    def remember(
+        self, url: str, site_id: str, headers: dict[str, str], status: int, checked_at: str,
+        requested_url: str | None = None,
+    ) -> None:
+        """Keep the validators of a page just fetched (replacing older ones, even when absent now), and the
+        link that redirected to it when ``requested_url`` (the URL asked for, before redirects) differs."""
         lower = {k.lower(): v for k, v in (headers or {}).items()}
         with self.archive.transaction() as conn:
+            if requested_url and canonical_url(requested_url) != canonical_url(url):
+                conn.execute(
+                    "INSERT INTO redirects (from_url, to_url, site_id, seen_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT(from_url) DO UPDATE SET to_url = excluded.to_url, site_id = excluded.site_id, "
+                    "seen_at = excluded.seen_at",
+                    (canonical_url(requested_url), canonical_url(url), site_id, checked_at),
+                )
             conn.execute(
                 "INSERT INTO fetch_state (url, site_id, etag, last_modified, checked_at, status) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(url) DO UPDATE SET site_id = excluded.site_id, "
@@ -97,5 +121,7 @@ class CrawlState:
         )
         for row in rows:
             found.update(u for u in row if u)
+        redirected = self.archive.conn.execute("SELECT from_url, to_url FROM redirects WHERE site_id = ?", (site_id,))
+        found.update(from_url for from_url, to_url in redirected if to_url in found)
         return found
 

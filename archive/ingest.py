@@ -149,7 +149,10 @@ class Writer:
         if message.get("remember"):
             if result.outcome == "rejected":  # why, as the local crawl counts it (challenge, login-page...)
                 counts[f"rejected:{(record.get('reason') or 'not-article').split(':')[0]}"] += 1
-            self.state.remember(record["url"], site_id, record["headers"], record["status"], record["fetched_at"])
+            self.state.remember(
+                record["url"], site_id, record["headers"], record["status"], record["fetched_at"],
+                requested_url=record.get("requested_url"),
+            )
 
     def _bury(self, raw: bytes, exc: Exception, run: Run) -> None:
         from crawler.scaleout import dumps

@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     probe = sites_commands.add_parser("probe", help="fetch a page and show what would be extracted")
     probe.add_argument("url")
     probe.add_argument("--json", action="store_true", help="print JSON")
+    probe.add_argument("--sites", help="the sites file: its User-Agent, and the rules of the site the URL is on")
 
     report = commands.add_parser("report", help="write the HTML crawl report (per site, over the last runs)")
     report.add_argument("--db", required=True, help="the SQLite archive")
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.sites_command == "check":
             return main_check(args.sites)
-        return main_probe(args.url, args.json)
+        return main_probe(args.url, args.json, sites_path=args.sites)
     if args.command == "demo":
         from crawler.demo import main_demo
 

@@ -26,7 +26,7 @@ def page_item(
     """An article page as fetched: the raw bytes and headers, with where it was found."""
     return {
         "url": response.url,
-        "requested_url": response.request.url if response.request else response.url,
+        "requested_url": _requested_url(response),
         "site_id": site_id,
         "status": response.status,
         "headers": _headers(response),
@@ -66,3 +66,11 @@ def _headers(response: Response) -> dict[str, str]:
         key.decode("latin-1"): b", ".join(values).decode("latin-1")
         for key, values in response.headers.items()
     }
+
+
+def _requested_url(response: Response) -> str:
+    """The URL asked for, before any redirect (Scrapy's response.request is the last hop)."""
+    request = response.request
+    if request is None:
+        return response.url
+    return (request.meta.get("redirect_urls") or [request.url])[0]

@@ -99,7 +99,10 @@ class ArchivePipeline(_Pipeline):
             reason = archive_record(item)["reason"] or "not-article"
             self.spider.figures[item["site_id"]][f"rejected:{reason.split(':')[0]}"] += 1
         if not item.get("error"):
-            self.state.remember(item["url"], item["site_id"], item["headers"], item["status"], item["fetched_at"])
+            self.state.remember(
+                item["url"], item["site_id"], item["headers"], item["status"], item["fetched_at"],
+                requested_url=item.get("requested_url"),
+            )
         return item
 
     def close_spider(self) -> None:
@@ -161,6 +164,7 @@ def archive_record(item: dict[str, Any]) -> dict[str, Any]:
     ex = item.get("extraction") or {}
     record = {
         "url": item["url"],
+        "requested_url": item.get("requested_url"),  # before redirects: crawl state only, not a page row
         "site_id": item["site_id"],
         "fetched_at": item["fetched_at"],
         "status": item["status"],

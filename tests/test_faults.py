@@ -220,9 +220,13 @@ def test_the_second_run_fetches_only_what_was_missed(faults):
     hits = faults["second_hits"]
     fetched = {path.rsplit("/", 1)[-1].removesuffix(".html") for path in hits if path.startswith("/bai/")}
     # Re-checked: "gone" and "recheck-reset" (published yesterday) and "malformed" (its date line is broken: an
-    # undated story counts as published when first fetched). "redirect-inside" is archived where it landed.
-    archived = set(GOOD) - {"gone", "recheck-reset", "malformed", "redirect-inside"}
+    # undated story counts as published when first fetched). "redirect-inside" is archived where it landed
+    # ("moved-here"); its link, remembered as a redirect to an archived page, is not followed again.
+    archived = set(GOOD) - {"gone", "recheck-reset", "malformed"}
     assert fetched & archived == set()
+    assert fetched & {"redirect-inside", "moved-here"} == set()
+    redirect = query(faults["db"], "select from_url, to_url from redirects where from_url like '%redirect-inside%'")
+    assert [to.rsplit("/", 1)[-1] for _, to in redirect] == ["moved-here.html"]
     assert set(FAILED) <= fetched
     assert "members-only" not in fetched  # a login page is lastingly not an article
     stories = query(faults["db"], "select count(*) from articles")[0][0]

@@ -58,3 +58,43 @@ def test_check_names_the_table_and_key_of_bad_crawler_limits(tmp_path):
     result = run("sites", "check", "--sites", str(config))
     assert result.returncode == 1
     assert "[crawler.backfill]: unknown key 'max_page'" in result.stdout
+
+
+def test_probe_uses_the_sites_file_agent_and_the_site_rules(tmp_path):
+    """``sites probe --sites``: the page is fetched under the configured contact (robots.txt first) and read
+    with the rules of the configured site it belongs to; the expected fields come out."""
+    import json
+
+    from crawler.samples.server import SampleWeb
+
+    try:
+        from test_end_to_end import expectations, path_of
+    except ImportError:  # tests/ collected as a package
+        from tests.test_end_to_end import expectations, path_of
+
+    with SampleWeb(port=0) as web:
+        config = web.write_config(tmp_path / "sites.toml")
+        text = config.read_text(encoding="utf-8").replace("sample-web@example.org", "probe-desk@example.org")
+        config.write_text(text, encoding="utf-8")
+        (site_id, path), expected = sorted(expectations().items())[0]
+        url = web.url(site_id, path)
+        result = run("sites", "probe", url, "--sites", str(config), "--json")
+        assert result.returncode == 0, result.stderr
+        report = json.loads(result.stdout)
+        seen = web.requests_of(site_id)
+    assert report["site"] == site_id
+    assert report["extraction"]["title"] == expected["title"]
+    assert path_of(report["url"]) == path
+    agents = {next(v for k, v in r.headers.items() if k.lower() == "user-agent") for r in seen}
+    assert agents and all("probe-desk@example.org" in agent for agent in agents), agents
+    assert [r.path for r in seen][:1] == ["/robots.txt"]
+
+
+def test_probe_without_a_sites_file_uses_generic_rules(tmp_path):
+    from crawler.samples.server import SampleWeb
+
+    with SampleWeb(port=0) as web:
+        site_id = sorted(web.sites)[0]
+        result = run("sites", "probe", web.url(site_id, "/"))
+    assert result.returncode == 0, result.stderr
+    assert "site:      none configured" in result.stdout
