@@ -283,8 +283,13 @@ _ZONE_WORDS = re.compile(rf"\(?\s*{_NOT_AFTER_LETTER}(?:{_words(VOCAB['zones'])}
 _TAIL = re.compile(
     rf"(?:(?<![\d.,])\d[\d.,]*\s*)?{_NOT_AFTER_LETTER}(?:{_words(VOCAB['tails'])}){_NOT_BEFORE_LETTER}.*$"
 )
+# A counter printed before the date ("Lượt xem: 1.234 | 07/03/2024"): the label and its count only.
+_LEADING_TAIL = re.compile(
+    rf"^\s*{_NOT_AFTER_LETTER}(?:{_words(VOCAB['tails'])}){_NOT_BEFORE_LETTER}\s*:?\s*\d[\d.,]*\s*[|\-;,/]+"
+)
 _GIO = re.compile(r"(?<![\d:])(\d{1,2})\s*gio\b(?:\s*(\d{1,2})\s*(?:phut\b)?)?(?:\s*(\d{1,2})\s*giay\b)?")
-_H = re.compile(r"(?<![\w:])(\d{1,2})h(\d{2})?(?!\w)")
+# "14h05", and "14g05" ("g" for "giờ", common in press dates)
+_H = re.compile(r"(?<![\w:])(\d{1,2})[hg](\d{2})?(?!\w)")
 _THANG = re.compile(r"(?<!\d)(\d{1,2})\s*thang\s*(\d{1,2})(?!\d)(?:\s*,?\s*(?:nam\s*)?(\d{4})(?!\d))?")
 _MONTH_NUMBER = {fold(k): v for k, v in MONTH_NAMES.items()}
 _MONTH_NAME = rf"(?P<mname>{_words(MONTH_NAMES)}){_NOT_BEFORE_LETTER}"
@@ -502,6 +507,7 @@ def _prepass(pair: Pair) -> tuple[Pair, timedelta | None]:
 
     pair = _sub(_GMT, gmt, pair)
     pair = _sub(_ZONE_WORDS, lambda m: " ", pair)  # "ICT" is Vietnam's own zone: the default
+    pair = _sub(_LEADING_TAIL, lambda m: " ", pair)
     pair = _sub(_TAIL, lambda m: " ", pair)
     pair = _sub(_GIO, _gio_to_clock, pair)
     pair = _sub(_H, lambda m: f"{m.group(1)}:{m.group(2) or '00'}", pair)

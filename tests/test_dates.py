@@ -137,6 +137,10 @@ FORMS = [
     ("02/03/2024 - 7h15'", None, "2024-03-02T07:15:00+07:00"),
     ("Sáng thứ Bảy (2/3)", date(2024, 3, 5), "2024-03-02"),
     ("[02/03/2024]", None, "2024-03-02"),
+    ("Ngày 04/3/2024 lúc 10g30", None, "2024-03-04T10:30:00+07:00"),  # "g" for giờ
+    ("07/03/2024 9g", None, "2024-03-07T09:00:00+07:00"),
+    ("Lượt xem: 1.234 | 07/03/2024", None, "2024-03-07"),  # the counter printed before the date
+    ("Lượt xem: 1234 - 07/03/2024 09:15", None, "2024-03-07T09:15:00+07:00"),
 ]
 
 
@@ -181,6 +185,8 @@ def test_day_first_and_counts(text, expected):
         "Số 30-KH/BDVTU",
         "14 giờ 05 phút",  # a time of day, never "14 hours ago"
         "14h05",
+        "14g05",
+        "Lượt xem: 1234 | 10g30",
         "09:30",
         "2016-2020",  # a period
         "15/10",  # no year and no reference: never this year
