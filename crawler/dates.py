@@ -283,6 +283,10 @@ _ZONE_WORDS = re.compile(rf"\(?\s*{_NOT_AFTER_LETTER}(?:{_words(VOCAB['zones'])}
 _TAIL = re.compile(
     rf"(?:(?<![\d.,])\d[\d.,]*\s*)?{_NOT_AFTER_LETTER}(?:{_words(VOCAB['tails'])}){_NOT_BEFORE_LETTER}.*$"
 )
+# Labels no vocabulary can list ("Ngày đăng bài:", "Cập nhật lần cuối:", "Đăng bởi: Admin -") before the date,
+# and "| Người đăng: Admin" after it: a few words and a colon, with a value of words only (never digits).
+_LABELLED_PREFIX = re.compile(r"^\s*[a-z][a-z ]{0,39}:\s*(?:[a-z][a-z .]{0,39}?\s*[|;,-]\s*)?(?=[^:]*\d)")
+_LABELLED_SUFFIX = re.compile(r"\s*[|;,-]\s*[a-z][a-z ]{0,39}:\s*[a-z][a-z .]{0,59}$")
 # A counter printed before the date ("Lượt xem: 1.234 | 07/03/2024"): the label and its count only.
 _LEADING_TAIL = re.compile(
     rf"^\s*{_NOT_AFTER_LETTER}(?:{_words(VOCAB['tails'])}){_NOT_BEFORE_LETTER}\s*:?\s*\d[\d.,]*\s*[|\-;,/]+"
@@ -508,6 +512,8 @@ def _prepass(pair: Pair) -> tuple[Pair, timedelta | None]:
     pair = _sub(_GMT, gmt, pair)
     pair = _sub(_ZONE_WORDS, lambda m: " ", pair)  # "ICT" is Vietnam's own zone: the default
     pair = _sub(_LEADING_TAIL, lambda m: " ", pair)
+    pair = _sub(_LABELLED_PREFIX, lambda m: " ", pair)
+    pair = _sub(_LABELLED_SUFFIX, lambda m: " ", pair)
     pair = _sub(_TAIL, lambda m: " ", pair)
     pair = _sub(_GIO, _gio_to_clock, pair)
     pair = _sub(_H, lambda m: f"{m.group(1)}:{m.group(2) or '00'}", pair)

@@ -141,6 +141,11 @@ FORMS = [
     ("07/03/2024 9g", None, "2024-03-07T09:00:00+07:00"),
     ("Lượt xem: 1.234 | 07/03/2024", None, "2024-03-07"),  # the counter printed before the date
     ("Lượt xem: 1234 - 07/03/2024 09:15", None, "2024-03-07T09:15:00+07:00"),
+    # labels no vocabulary lists: a few words and a colon, a value of words only
+    ("Ngày đăng bài: 07/03/2024", None, "2024-03-07"),
+    ("Cập nhật lần cuối: 07/03/2024 16:40", None, "2024-03-07T16:40:00+07:00"),
+    ("Đăng bởi: Quản trị viên - 07/03/2024", None, "2024-03-07"),
+    ("Ngày đăng: 07/03/2024 - Người đăng: Admin", None, "2024-03-07"),
 ]
 
 
@@ -187,6 +192,8 @@ def test_day_first_and_counts(text, expected):
         "14h05",
         "14g05",
         "Lượt xem: 1234 | 10g30",
+        "Số: 33/CT-TTg",
+        "Ký hiệu: 30-KH/BDVTU",
         "09:30",
         "2016-2020",  # a period
         "15/10",  # no year and no reference: never this year
