@@ -497,3 +497,44 @@ def test_sample_web_articles() -> None:
             mismatches.append(f"{site_id} {url_path}")
         assert_no_boilerplate(result.paragraphs)
     assert pages and not mismatches, mismatches
+
+
+TITLE_HP = "Xã Hòa Phong tổ chức hội nghị tổng kết công tác dân vận năm 2024"
+
+
+@pytest.mark.parametrize(
+    ("items", "title", "expected"),
+    [
+        (["Trang chủ", "Tin tức - Sự kiện", "Xã Hòa Phong tổ chức hội nghị..."], TITLE_HP, "Tin tức - Sự kiện"),
+        (["Trang chủ", "Tin tức - Sự kiện", "Xã Hòa Phong tổ chức hội nghị tổng kết công"], TITLE_HP,
+         "Tin tức - Sự kiện"),
+        (["Trang chủ", "Tin tức", TITLE_HP.upper()], TITLE_HP, "Tin tức"),
+        (["Trang chủ", "Tin tức"], "Tin tức hội nghị tổng kết", "Tin tức"),  # the title starts with it
+        (["Trang chủ", "Tin..."], TITLE_HP, "Tin..."),
+    ],
+)
+def test_breadcrumb_category_is_never_the_title(items, title, expected):
+    from crawler.extract.fields import category_from_breadcrumb
+
+    assert category_from_breadcrumb(items, title) == expected
+
+
+def test_generic_page_caption_in_the_paragraph_of_its_picture():
+    """No family profile: trafilatura reads the page; a picture and the line under it in one <p>
+    (``<img><br><em>caption</em>``) give the picture its caption."""
+    paragraphs = "".join(
+        f"<p>Đoạn {i}: các thôn đã vận động nhân dân hiến đất mở rộng đường giao thông nông thôn, làm mới nhiều "
+        f"tuyến đường bê tông và xây dựng thêm nhà văn hóa thôn trong năm qua.</p>" for i in range(5)
+    )
+    html = (
+        "<html><head><title>Hội nghị tổng kết công tác dân vận</title></head><body><div class='content'>"
+        "<h1>Hội nghị tổng kết công tác dân vận</h1>" + paragraphs +
+        "<p><img src='/images/hoinghi.jpg' alt='ảnh'><br><em>Quang cảnh hội nghị tổng kết</em></p>"
+        + paragraphs + "</div></body></html>"
+    )
+    result = extract(html.encode(), "https://xa.example.gov.vn/tin-tuc/1")
+    assert result.ok and result.method == "generic"
+    assert [(i["src"], i["caption"]) for i in result.images] == [
+        ("https://xa.example.gov.vn/images/hoinghi.jpg", "Quang cảnh hội nghị tổng kết")
+    ]
+    assert "Quang cảnh hội nghị tổng kết" in result.body  # captions are article content

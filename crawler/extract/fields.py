@@ -250,5 +250,15 @@ def category_from_breadcrumb(items: list[str], title: str | None) -> str | None:
         if item and item.lower() not in {"trang chủ", "trang nhất", "home", "trang chu"} and len(item) <= 120
     ]
     if title:
-        candidates = [item for item in candidates if item != title and not title.startswith(item + " ")]
+        candidates = [item for item in candidates if not _names_title(item, title)]
     return candidates[-1] if candidates else None
+
+
+def _names_title(item: str, title: str) -> bool:
+    """Whether a breadcrumb item is the article's own title: whole, or cut short ("Xã Hòa Phong tổ chức...",
+    or cut without a mark but most of it). A short item the title merely starts with ("Tin tức") is not."""
+    item, title = item.casefold(), title.casefold()
+    stem = item.rstrip(".…").rstrip()
+    if item == title or (stem != item and len(stem) >= 12 and title.startswith(stem)):
+        return True
+    return title.startswith(item) and len(item) >= 0.6 * len(title)

@@ -308,13 +308,23 @@ def _blocks_from_trafilatura(root: Any, base_url: str | None) -> tuple[list[Bloc
     blocks: list[Block] = []
     images: list[Image] = []
     pending: int | None = None
+
+    def add_image(graphic: Any) -> None:
+        nonlocal pending
+        src = image_src(graphic, base_url)
+        if src:
+            images.append(Image(src=src, alt=graphic.get("alt") or graphic.get("title")))
+            pending = len(images) - 1
+
     for node in main.iter("p", "head", "item", "row", "graphic"):
         if node.tag == "graphic":
-            src = image_src(node, base_url)
-            if src:
-                images.append(Image(src=src, alt=node.get("alt") or node.get("title")))
-                pending = len(images) - 1
-            continue
+            if not any(a.tag == "p" for a in node.iterancestors()):
+                add_image(node)
+            continue  # else read with its paragraph, below
+        if node.tag == "p":
+            # a picture inside a paragraph comes before the line under it ("<img><br><em>caption</em>")
+            for graphic in node.iter("graphic"):
+                add_image(graphic)
         if node.tag == "p" and any(a.tag in {"item", "row"} for a in node.iterancestors()):
             continue  # read with its list item or table row
         kind = {"head": "heading", "item": "li", "row": "cell"}.get(node.tag, "p")
