@@ -291,14 +291,72 @@ def trafilatura_blocks(doc: Any, base_url: str | None, favor_recall: bool = True
 
 
 def _prepare_for_trafilatura(doc: Any) -> Any:
-    """A copy where figure captions are paragraphs (trafilatura drops <figcaption>)."""
+    """A copy trafilatura reads better: figure captions and text-only <div>s as paragraphs (it drops
+    <figcaption>, and a <div> holding only bold text, the way many portals print their lead), and no
+    related-news block (it keeps the list and drops its heading, so the text filter cannot see where the
+    article ends)."""
     tree = deepcopy(doc)
     for node in tree.iter("figcaption"):
         node.tag = "p"
         node.set("class", "caption")
     for node in tree.iter("figure"):
         node.tag = "div"
+    for node in list(tree.iter("div")):
+        if _inline_only(node) and _link_share(node) < MAX_LINK_SHARE_OF_TEXT:
+            node.tag = "p"
+    _drop_related_blocks(tree)
     return tree
+
+
+MAX_LINK_SHARE_OF_TEXT = 0.25  # more, and the <div> is a menu or a tool bar: trafilatura judges it alone
+_INLINE = frozenset("a abbr b br cite code em font i mark q s small span strong sub sup time u".split())
+
+
+MIN_DIV_PARAGRAPH = 80  # characters: a lead is a sentence or two; a shorter line is a date line or a tool bar
+
+
+def _inline_only(node: Any) -> bool:
+    """A <div> that is a paragraph in all but name: a sentence of its own, no block children."""
+    text = " ".join("".join(node.itertext()).split())
+    if len(text) < MIN_DIV_PARAGRAPH or text[-1] not in '.!?…"”)':
+        return False
+    return all(isinstance(child.tag, str) and child.tag in _INLINE for child in node.iterdescendants())
+
+
+_HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6 p div span strong b header legend label".split())
+MAX_RELATED_HEADING = 60
+MIN_LINK_SHARE_OF_LIST = 0.5
+
+
+def _drop_related_blocks(tree: Any) -> None:
+    """Removes each block headed "Các tin khác", "Tin liên quan"...: the heading's parent when the rest of
+    it is links (the block itself), else the heading and what follows it there (the article ends there)."""
+    from .boilerplate import classify
+
+    headings = []
+    for node in tree.iter(*_HEADING_TAGS):
+        text = " ".join("".join(node.itertext()).split())
+        if text and len(text) <= MAX_RELATED_HEADING and not node.xpath(".//a[@href]"):
+            rule = classify(text)
+            if rule is not None and rule.kind == "related" and rule.action == "end":
+                headings.append(node)
+    for heading in headings:
+        parent = heading.getparent()
+        if parent is None or not any(a is tree for a in heading.iterancestors()):
+            continue  # removed with an earlier block
+        if parent.tag not in ("body", "html") and _link_share(parent, skip=heading) >= MIN_LINK_SHARE_OF_LIST:
+            parent.drop_tree()
+            continue
+        for sibling in list(heading.itersiblings()):
+            sibling.drop_tree()
+        heading.drop_tree()
+
+
+def _link_share(node: Any, skip: Any = None) -> float:
+    """The share of the node's text (without ``skip``) that sits in links."""
+    total = len("".join(node.itertext())) - (len("".join(skip.itertext())) if skip is not None else 0)
+    linked = sum(len("".join(a.itertext())) for a in node.iter("a"))
+    return linked / total if total > 0 else 0.0
 
 
 def _blocks_from_trafilatura(root: Any, base_url: str | None) -> tuple[list[Block], list[Image]]:
