@@ -84,7 +84,8 @@ VOCAB: dict[str, tuple[str, ...]] = {
     "labels": (
         "ngày đăng", "đăng ngày", "đăng lúc", "đăng", "ngày cập nhật", "cập nhật lúc", "cập nhật ngày",
         "cập nhật", "ngày xuất bản", "xuất bản lúc", "xuất bản", "thời gian đăng", "thời gian", "ngày",
-        "vào lúc", "lúc", "vào", "hôm", "năm nay", "nay", "qua", "buổi", "rạng", "posted on", "published on",
+        "vào lúc", "lúc", "vào", "hôm", "năm nay", "nay", "qua", "buổi", "rạng", "bài đăng", "được đăng",
+        "gửi vào", "gửi lúc", "gửi ngày", "gửi", "posted on", "published on",
         "published", "date",
     ),
     # Weekdays as NukeViet ("Thứ hai", "Chủ nhật") and VHV ("Thứ 4") print them, plus short and English forms.
@@ -285,7 +286,7 @@ _TAIL = re.compile(
 )
 # Labels no vocabulary can list ("Ngày đăng bài:", "Cập nhật lần cuối:", "Đăng bởi: Admin -") before the date,
 # and "| Người đăng: Admin" after it: a few words and a colon, with a value of words only (never digits).
-_LABELLED_PREFIX = re.compile(r"^\s*[a-z][a-z ]{0,39}:\s*(?:[a-z][a-z .]{0,39}?\s*[|;,-]\s*)?(?=[^:]*\d)")
+_LABELLED_PREFIX = re.compile(r"^\s*[a-z][a-z ]{0,39}:\s*(?:[a-z][a-z .]{0,39}?\s*[|;,-]\s*)?(?=.*\d)")
 _LABELLED_SUFFIX = re.compile(r"\s*[|;,-]\s*[a-z][a-z ]{0,39}:\s*[a-z][a-z .]{0,59}$")
 # A counter printed before the date ("Lượt xem: 1.234 | 07/03/2024"): the label and its count only.
 _LEADING_TAIL = re.compile(
