@@ -144,6 +144,9 @@ def _extract(
     blocks = _apply_boilerplate(blocks, result)
     blocks = _move_credits(blocks, images, result, found)
     _finish(result, blocks, images, doc, layers, found, url, base_url)
+    if result.view_count is None and result.method == "generic":
+        result.view_count = generic.view_count_after(title_node if title_node is not None else
+                                                     generic.find_title_node(doc, result.title))
     result.ok = bool(result.paragraphs)
     if not result.ok:
         result.reason = "login-page" if has_password_field(doc) else "no-body"
@@ -226,6 +229,8 @@ def _read_visible_dates(doc: Any, layers: _Layers, title_node: Any | None, resul
     if title_node is None:
         title_node = generic.find_title_node(doc, result.title)
     published, updated_line = generic.visible_date_line(doc, title_node)
+    # Many portals print only "Cập nhật lúc 09:15 ngày 07/03/2024": their one date line, set at publication.
+    published = published or updated_line
     result.add_date(published, "visible")
     if published:
         result.view_count = view_count_from_text(published)

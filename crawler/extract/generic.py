@@ -12,7 +12,7 @@ from typing import Any
 
 from lxml import etree
 
-from .fields import is_credit_line
+from .fields import is_credit_line, parse_int
 from .profiles import select_all
 from .text import Block, Image, clean_text, image_src
 
@@ -106,6 +106,10 @@ def generic_title(doc: Any) -> tuple[str | None, Any | None]:
     for text, node in h1s:
         if any(text.lower() in head.lower() for head in head_titles) and not _SITE_NAME.search(text):
             return text, node
+    if not h1s and not meta_content(doc, "og:title"):
+        above = _title_above_date_line(doc)
+        if above is not None:
+            return above
     for head in head_titles:
         cleaned = strip_site_name(head, (site_name,) if site_name else ())
         if cleaned and not _SITE_NAME.fullmatch(cleaned) and cleaned != site_name:
@@ -114,6 +118,75 @@ def generic_title(doc: Any) -> tuple[str | None, Any | None]:
         if not _SITE_NAME.search(text) and text != site_name:
             return text, node
     return None, None
+
+
+_EMPHASIS = frozenset("b strong h2 h3 h4 h5 h6 font big".split())
+_TITLE_CLASS = re.compile(r"(?i)title|tieu-?de|headline|ten-?bai|tenbai|heading")
+MIN_TITLE, MAX_TITLE_ABOVE = 15, 300
+DATE_LINES_TRIED = 3
+
+
+def _title_above_date_line(doc: Any) -> tuple[str, Any] | None:
+    """Pages with no <h1> and a <title> that may only name the site (old table layouts): the emphasized line
+    printed right above the article's date line ("<b>Title</b>", then "Cập nhật lúc 09:15 ngày 07/03/2024").
+    The first few date lines are tried: the top bar's "Thứ Bảy, 08/06/2024" has no title above it."""
+    tried = 0
+    for text_node in doc.xpath("//body//text()[string-length(normalize-space()) >= 6]"):
+        holder = text_node.getparent()
+        if holder is None or not _DATE_IN_TEXT.search(str(text_node)):
+            continue
+        if holder.xpath("ancestor-or-self::a | ancestor-or-self::li | ancestor-or-self::option"):
+            continue  # a dated link in a list, not the article's date line
+        line = clean_text(" ".join(holder.itertext()))
+        if len(line) > MAX_DATE_LINE or not _is_date_line(line):
+            continue
+        found = _emphasized_line_before(holder)
+        if found is not None:
+            return found
+        tried += 1
+        if tried >= DATE_LINES_TRIED:
+            return None
+    return None
+
+
+def _emphasized_line_before(node: Any) -> tuple[str, Any] | None:
+    for previous in node.xpath("preceding::text()[normalize-space()][position() <= 1]"):
+        holder = previous.getparent()
+        text = clean_text(" ".join(holder.itertext()))
+        if MIN_TITLE <= len(text) <= MAX_TITLE_ABOVE and not _DATE_IN_TEXT.search(text) and _emphasized(holder):
+            if not holder.xpath("ancestor-or-self::a"):
+                return text, holder
+    return None
+
+
+def _emphasized(node: Any) -> bool:
+    for level, element in enumerate([node, *node.iterancestors()]):
+        if level > 3 or element.tag in ("body", "table", "tr"):
+            return False
+        if element.tag in _EMPHASIS or _TITLE_CLASS.search(element.get("class") or ""):
+            return True
+    return False
+
+
+# The article's own counter; "Số lượt truy cập" (the site's visitors) is not one.
+_ARTICLE_VIEWS = re.compile(r"(?i)^(?:số )?(?:lượt xem|lần xem|lượt đọc|đã xem)\s*:?\s*(\d[\d.,]*)$")
+MAX_VIEWS_LINE = 120
+
+
+def view_count_after(title_node: Any | None) -> int | None:
+    """The view count printed after the title ("Số lần xem: 123"), on pages no profile reads: a short text
+    that is only the label and the number."""
+    if title_node is None:
+        return None
+    for text_node in title_node.xpath("following::text()[contains(., 'xem') or contains(., 'đọc')]"):
+        holder = text_node.getparent()
+        for text in (clean_text(str(text_node)), clean_text(" ".join(holder.itertext()))):
+            if len(text) <= MAX_VIEWS_LINE:
+                for part in re.split(r"\s*[|\[\]]\s*|\s{2,}", text):
+                    match = _ARTICLE_VIEWS.match(part.strip())
+                    if match:
+                        return parse_int(match.group(1))
+    return None
 
 
 def _title_tag(doc: Any) -> str | None:
@@ -301,26 +374,133 @@ def _prepare_for_trafilatura(doc: Any) -> Any:
         node.set("class", "caption")
     for node in tree.iter("figure"):
         node.tag = "div"
+    _drop_related_blocks(tree)
+    for table in list(tree.iter("table")):
+        if _layout_table(table):
+            for node in [table, *table.iter("tbody", "thead", "tfoot", "tr", "td", "th")]:
+                node.tag = "div"
+    for node in list(tree.iter("div", "td", "font", "span")):
+        _paragraphs_at_double_breaks(node)
     for node in list(tree.iter("div")):
         if _inline_only(node) and _link_share(node) < MAX_LINK_SHARE_OF_TEXT:
             node.tag = "p"
-    _drop_related_blocks(tree)
     return tree
+
+
+_IMAGE_LINK = re.compile(r"(?i)\.(?:jpe?g|png|gif|webp)(?:$|\?)")
+_LOGO = re.compile(r"(?i)logo|banner|brand|header")
+
+
+def _article_picture(img: Any) -> bool:
+    """Not a logo or banner: not in a link elsewhere than to the image itself, not in a logo/banner block."""
+    for ancestor in img.iterancestors():
+        if ancestor.tag == "a" and not _IMAGE_LINK.search(ancestor.get("href") or ""):
+            return False
+        if _LOGO.search(f"{ancestor.get('class') or ''} {ancestor.get('id') or ''}"):
+            return False
+    return not _LOGO.search(f"{img.get('src') or ''} {img.get('class') or ''}")
+
+
+MIN_LAYOUT_CELL = 300  # characters in one cell: a table holding the page, not data
+
+
+def _layout_table(table: Any) -> bool:
+    """A table that lays out the page (old portals): it nests tables or block content, or holds long text
+    in a cell. trafilatura reads such a table as data and flattens the article into cells."""
+    if table.find(".//table") is not None:
+        return True
+    for cell in table.iter("td", "th"):
+        if cell.find("p") is not None or cell.find("div") is not None:
+            return True
+        if len("".join(cell.itertext())) >= MIN_LAYOUT_CELL:
+            return True
+    return False
+
+
+def _paragraphs_at_double_breaks(node: Any) -> None:
+    """Text written as "...<br><br>..." (no <p>): each run between double breaks becomes a <p>, as a browser
+    shows it. trafilatura keeps a run of bold text or a picture only inside a paragraph."""
+    children = list(node)
+    if not any(_double_break(children, i) for i in range(len(children))):
+        return
+    items: list[Any] = [node.text] if node.text else []
+    for child in children:
+        tail, child.tail = child.tail, None
+        items += [child, tail] if tail else [child]
+        node.remove(child)
+    node.text = None
+    paragraph = None
+    index = 0
+    while index < len(items):
+        item = items[index]
+        if _is_break(item) and _next_is_break(items, index):
+            paragraph = None
+            while index < len(items) and (_is_break(items[index]) or _blank(items[index])):
+                index += 1
+            continue
+        if not isinstance(item, str) and item.tag not in _INLINE and item.tag != "img":
+            node.append(item)  # a block stays a block
+            paragraph = None
+        else:
+            if paragraph is None:
+                paragraph = etree.SubElement(node, "p")
+            _append(paragraph, item)
+        index += 1
+
+
+def _double_break(children: list[Any], i: int) -> bool:
+    return (
+        children[i].tag == "br" and i + 1 < len(children) and children[i + 1].tag == "br"
+        and not (children[i].tail or "").strip()
+    )
+
+
+def _is_break(item: Any) -> bool:
+    return not isinstance(item, str) and item.tag == "br"
+
+
+def _blank(item: Any) -> bool:
+    return isinstance(item, str) and not item.strip()
+
+
+def _next_is_break(items: list[Any], index: int) -> bool:
+    for item in items[index + 1 :]:
+        if _blank(item):
+            continue
+        return _is_break(item)
+    return False
+
+
+def _append(paragraph: Any, item: Any) -> None:
+    if isinstance(item, str):
+        if len(paragraph):
+            paragraph[-1].tail = (paragraph[-1].tail or "") + item
+        else:
+            paragraph.text = (paragraph.text or "") + item
+    else:
+        paragraph.append(item)
 
 
 MAX_LINK_SHARE_OF_TEXT = 0.25  # more, and the <div> is a menu or a tool bar: trafilatura judges it alone
 _INLINE = frozenset("a abbr b br cite code em font i mark q s small span strong sub sup time u".split())
 
 
+_INLINE_OR_PICTURE = _INLINE | {"img"}
 MIN_DIV_PARAGRAPH = 80  # characters: a lead is a sentence or two; a shorter line is a date line or a tool bar
 
 
 def _inline_only(node: Any) -> bool:
-    """A <div> that is a paragraph in all but name: a sentence of its own, no block children."""
-    text = " ".join("".join(node.itertext()).split())
-    if len(text) < MIN_DIV_PARAGRAPH or text[-1] not in '.!?…"”)':
+    """A <div> that is a paragraph in all but name, no block children: a sentence of its own, a picture with
+    the line under it, or any line among the paragraphs of the article ("<div align=right><b>Byline</b>")."""
+    if not all(isinstance(child.tag, str) and child.tag in _INLINE_OR_PICTURE for child in node.iterdescendants()):
         return False
-    return all(isinstance(child.tag, str) and child.tag in _INLINE for child in node.iterdescendants())
+    text = " ".join("".join(node.itertext()).split())
+    if node.find(".//img") is not None:
+        return text != "" and all(_article_picture(img) for img in node.iter("img"))
+    parent = node.getparent()
+    if text and parent is not None and parent.find("p") is not None:
+        return True
+    return len(text) >= MIN_DIV_PARAGRAPH and text[-1] in '.!?…"”)'
 
 
 _HEADING_TAGS = frozenset("h1 h2 h3 h4 h5 h6 p div span strong b header legend label".split())
