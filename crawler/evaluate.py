@@ -37,7 +37,8 @@ import time
 import unicodedata
 import urllib.request
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -455,14 +456,29 @@ class PageResult:
     furniture: list[str]
 
 
-def evaluate(pages: Sequence[Page], systems: Sequence[str] = SYSTEMS) -> list[PageResult]:
+def evaluate(pages: Sequence[Page], systems: Sequence[str] = SYSTEMS, profiles: bool = True) -> list[PageResult]:
+    """Score each system on each page. ``profiles=False`` reads every page as from a CMS no family profile
+    knows (detection finds nothing): the generic layers alone, as on the sites nobody wrote a profile for."""
     results = []
-    for page in pages:
-        for system in systems:
-            answer = RUNNERS[system](page)
-            counts, furniture = score(answer, page.labels)
-            results.append(PageResult(page, system, answer, counts, furniture))
+    with nullcontext() if profiles else _no_family_detected():
+        for page in pages:
+            for system in systems:
+                answer = RUNNERS[system](page)
+                counts, furniture = score(answer, page.labels)
+                results.append(PageResult(page, system, answer, counts, furniture))
     return results
+
+
+@contextmanager
+def _no_family_detected() -> Iterator[None]:
+    from crawler.extract import core
+
+    detect = core.detect_family
+    core.detect_family = lambda *args, **kwargs: None
+    try:
+        yield
+    finally:
+        core.detect_family = detect
 
 
 def scopes_of(page: Page) -> list[str]:
@@ -623,6 +639,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, metavar="FILE", help="also write the JSON report to FILE")
     parser.add_argument("--verbose", "-v", action="store_true", help="list every page and what ours got wrong")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target of the issue is missed")
+    parser.add_argument("--no-profiles", action="store_true", help="read every page as from an unknown CMS: "
+                        "no family profile, the generic layers alone (trafilatura and our filters)")
     return parser
 
 
@@ -632,7 +650,7 @@ def main(argv: list[str] | None = None) -> int:
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
     started = time.monotonic()
-    results = evaluate(load_pages(args.which))
+    results = evaluate(load_pages(args.which), profiles=not args.no_profiles)
     summary = summarize(results)
     data = report(results, summary, time.monotonic() - started)
     if args.out:

@@ -24,6 +24,7 @@ from .fields import (
     bare_count,
     category_from_breadcrumb,
     find_attachments,
+    is_org_line,
     peel_credits,
     route_credit,
     view_count_from_text,
@@ -242,15 +243,16 @@ def _read_visible_dates(doc: Any, layers: _Layers, title_node: Any | None, resul
 def _read_credit_elements(doc: Any, layers: _Layers, found: _Found) -> list[Any]:
     """Byline and source printed in their own elements (outside or inside the body), line by line."""
     nodes: list[Any] = []
-    author_selectors = layers.selectors("author", with_generic=False)
-    source_only = [s for s in layers.selectors("source", with_generic=False) if s not in author_selectors]
+    unknown = layers.family is None  # no family to trust: the generic profile's selectors stand in for it
+    author_selectors = layers.selectors("author", with_generic=unknown)
+    source_only = [s for s in layers.selectors("source", with_generic=unknown) if s not in author_selectors]
     for selectors, default in ((author_selectors, "author"), (tuple(source_only), "source")):
         for node in select_every(doc, selectors):
             nodes.append(node)
             for kind, value in _credit_lines(node, default):
                 if kind == "views":
                     found.views = found.views if found.views is not None else int(value)
-                elif kind == "author" and not found.author and value.lower() not in ACCOUNT_NAMES:
+                elif kind == "author" and not found.author and not _publisher_or_account(value, doc):
                     found.author = value
                 elif kind == "source" and not found.source:
                     found.source = value
@@ -305,7 +307,7 @@ def _read_body(
     if sum(1 for _ in doc.iter()) > MAX_GENERIC_ELEMENTS:
         return [], [], TOO_COMPLEX
     blocks, images = generic.trafilatura_blocks(doc, base_url)
-    return blocks, images, "generic"
+    return generic.with_printed_lead(doc, blocks), images, "generic"
 
 
 def _has_content(node: Any) -> bool:
@@ -384,6 +386,9 @@ def _move_credits(blocks: list[Block], images: list[Image], result: Extraction, 
     for block in blocks[len(blocks) - count :] if count else []:
         if block.image is not None and images[block.image].caption == block.text:
             images[block.image].caption = None
+    for block in blocks[len(blocks) - count :] if count else []:
+        if block.label and block.text == credits.author:  # "<b>Tác giả: </b>X": the label is chrome
+            credits.author = block.text[len(block.label) :].strip() or credits.author
     blocks = blocks[: len(blocks) - count]
     result.author = credits.author or found.author
     result.source = credits.source or found.source
@@ -435,11 +440,21 @@ def _first_sentence(paragraph: str) -> str | None:
 
 
 def _meta_author(doc: Any, layers: _Layers) -> str | None:
+    """A person named in the page's metadata; portals often put their own name there ("Ban Dân vận Tỉnh ủy
+    Nam Định", the og:site_name): that is the publisher, not a byline."""
     for node in select_every(doc, layers.selectors("author_meta")):
         value = clean_text(node.get("content") or _node_text(node))
-        if value and value.lower() not in ACCOUNT_NAMES:
+        if value and not _publisher_or_account(value, doc):
             return value
     return None
+
+
+def _publisher_or_account(value: str, doc: Any) -> bool:
+    """An 'author' that is the CMS account ("admin") or the publishing body itself (the og:site_name, "Ban
+    Dân vận Tỉnh ủy ..."), which schema.org markup and meta tags often give as the author."""
+    lowered = value.lower()
+    site_name = (generic.meta_content(doc, "og:site_name") or "").lower()
+    return lowered in ACCOUNT_NAMES or lowered == site_name or is_org_line(value)
 
 
 def _category(doc: Any, layers: _Layers, title: str | None) -> str | None:

@@ -569,12 +569,54 @@ def _blocks_from_trafilatura(root: Any, base_url: str | None) -> tuple[list[Bloc
         for text in _row_lines(node) if node.tag == "row" else _lines(node):
             his = list(node.iter("hi"))
             block = Block(text=text, kind=kind, italic=bool(his) and all(hi.get("rend") in {"#i", "#em"} for hi in his))
+            block.label = _bold_label(node) if text.startswith(_bold_label(node) or "\0") else None
             if pending is not None and len(text) <= 200 and not text.endswith(".") and not is_credit_line(text):
                 block.kind, block.image = "caption", pending
                 images[pending].caption = text
             pending = None
             blocks.append(block)
     return blocks, images
+
+
+def with_printed_lead(doc: Any, blocks: list[Block]) -> list[Block]:
+    """The lead printed above the body, in its own block (a "sapo" beside the title), which trafilatura
+    leaves out when it reads the body alone: the page's description, printed whole in an element before the
+    body's first paragraph, and not in the body, comes first."""
+    description = meta_content(doc, "description", "og:description")
+    if not description or not blocks or len(description) < MIN_DIV_PARAGRAPH:
+        return blocks
+    wanted = _squash(description)
+    if any(wanted in _squash(block.text) for block in blocks):
+        return blocks
+    first = _squash(blocks[0].text)[:60]
+    order = {}
+    lead = None
+    for index, node in enumerate(doc.iter()):
+        if not isinstance(node.tag, str) or node.tag in ("head", "title", "meta", "script", "style"):
+            continue
+        own = _squash(" ".join(node.itertext()))
+        if lead is None and own == wanted and not node.xpath("ancestor-or-self::a | ancestor::head"):
+            lead = index
+        if "body" not in order and first and own.startswith(first):
+            order["body"] = index
+    if lead is None or lead >= order.get("body", -1):
+        return blocks
+    return [Block(text=clean_text(description), kind="p"), *blocks]
+
+
+def _squash(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+_LABEL_ONLY = re.compile(r"^[^:\d]{1,30}:$")
+
+
+def _bold_label(node: Any) -> str | None:
+    """The label a line opens with in bold, alone: "<hi rend="#b">Tác giả: </hi>Ngọc Lan" -> "Tác giả:"."""
+    if (node.text or "").strip() or not len(node) or node[0].tag != "hi" or node[0].get("rend") != "#b":
+        return None
+    label = " ".join("".join(node[0].itertext()).split())
+    return label if _LABEL_ONLY.match(label) and (node[0].tail or "").strip() else None
 
 
 _TRAFILATURA_BLOCKS = frozenset({"p", "head", "list", "item", "quote", "table", "row", "cell", "graphic"})

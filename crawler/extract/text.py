@@ -47,6 +47,7 @@ class Block:
     italic: bool = False
     bold: bool = False
     image: int | None = None  # the image this block captions
+    label: str | None = None  # a bold label opening the line ("<b>Tác giả: </b>X"): template chrome
 
 
 @dataclass
