@@ -218,7 +218,10 @@ def _read_title(doc: Any, layers: _Layers) -> tuple[str | None, Any | None]:
 
 
 def _read_visible_dates(doc: Any, layers: _Layers, title_node: Any | None, result: Extraction) -> Any | None:
-    node = select_first(doc, layers.selectors("date", with_generic=False), accept=lambda n: bool(_node_text(n)))
+    node = select_first(
+        doc, layers.selectors("date", with_generic=layers.family is None),  # unknown CMS: the generic selectors
+        accept=lambda n: bool(_node_text(n)) and not generic.is_hidden(n),
+    )
     updated = select_first(doc, layers.selectors("updated"), accept=lambda n: bool(_node_text(n)))
     if updated is not None:
         result.updated_raw = _node_text(updated)

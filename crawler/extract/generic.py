@@ -295,7 +295,7 @@ def visible_date_line(doc: Any, title_node: Any | None) -> tuple[str | None, str
     before = [node for node in start.xpath("preceding::*[position() <= 4]") if not _contains(node, start)]
     after = start.xpath(f"following::*[position() <= {DATE_LINE_WINDOW}]")
     for node in [*after, *reversed(before)]:
-        if not isinstance(node.tag, str) or node.tag in {"script", "style", "option", "a"}:
+        if not isinstance(node.tag, str) or node.tag in {"script", "style", "option", "a"} or is_hidden(node):
             continue
         text = clean_text(" ".join(node.itertext()))
         if not text or len(text) > MAX_DATE_LINE or not _is_date_line(text):
@@ -306,6 +306,23 @@ def visible_date_line(doc: Any, title_node: Any | None) -> tuple[str | None, str
         published = text
         break
     return published, updated
+
+
+_HIDDEN_CLASS = re.compile(r"(?i)(?:^|\s)(?:hidden|hide|d-none|sr-only|visually-hidden|invisible)(?:\s|$)")
+_HIDDEN_STYLE = re.compile(r"(?i)display\s*:\s*none|visibility\s*:\s*hidden")
+
+
+def is_hidden(node: Any, levels: int = 3) -> bool:
+    """Not shown to readers: a hidden class or style on the node or a close ancestor (schema.org copies of
+    the date, kept for machines, often differ from the date line the reader sees)."""
+    for level, element in enumerate([node, *node.iterancestors()]):
+        if level > levels:
+            return False
+        if element.get("hidden") is not None or _HIDDEN_CLASS.search(element.get("class") or ""):
+            return True
+        if _HIDDEN_STYLE.search(element.get("style") or ""):
+            return True
+    return False
 
 
 def _is_date_line(text: str) -> bool:
