@@ -12,10 +12,11 @@ Redis keys (prefix ``vngov``; a second archive takes another database number in 
 * ``vngov:crawlers`` (sorted set: each live crawler, scored with the time its registration expires);
 * ``vngov:items`` (list of records), ``vngov:ingesting`` (the record the writer is storing),
   ``vngov:dead`` (records the writer could not store, with the error);
-* ``vngov:figures`` (list: each crawler's figures, pushed as it closes), ``vngov:sites`` (hash: site rows).
+* ``vngov:figures`` (list: each crawler's figures, pushed as it closes), ``vngov:sites`` (hash: site rows);
+* ``vngov:budgets`` (hash: the run's page budgets and listing limits as spent so far, ``SharedBudgets``).
 
 A run begins when a crawler starts while no other is alive: the queue and dupefilter of any earlier run
-(finished, or abandoned by crashed crawlers) are cleared first. Crawlers that start while one is alive join
+(finished, or abandoned by crashed crawlers) are cleared first, with its budgets. Crawlers that start while one is alive join
 its run. The last crawler to close clears them too. So cron can start every host at the same minute, each
 night is a fresh run, and no flush option is needed.
 
@@ -89,6 +90,7 @@ class Keys:
         self.crawlers = f"{prefix}:crawlers"
         self.items, self.ingesting, self.dead = f"{prefix}:items", f"{prefix}:ingesting", f"{prefix}:dead"
         self.figures, self.sites = f"{prefix}:figures", f"{prefix}:sites"
+        self.budgets = f"{prefix}:budgets"
 
     def lists(self) -> tuple[str, ...]:
         """The lists a finished run leaves empty (the dead letters aside)."""
@@ -220,7 +222,7 @@ JOIN = """
 local now = tonumber(redis.call('TIME')[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local fresh = redis.call('ZCARD', KEYS[1]) == 0
-if fresh then redis.call('DEL', KEYS[2], KEYS[3]) end
+if fresh then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 if fresh then return 1 end
 return 0
@@ -235,11 +237,48 @@ local now = tonumber(redis.call('TIME')[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[2], KEYS[3])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
   return 1
 end
 return 0
 """
+
+
+# One request more against the site's and the run's budgets, atomically across crawlers.
+TAKE = """
+local site = tonumber(redis.call('HGET', KEYS[1], 'site:' .. ARGV[1]) or '0')
+local run = tonumber(redis.call('HGET', KEYS[1], 'run') or '0')
+if site >= tonumber(ARGV[2]) or run >= tonumber(ARGV[3]) then return 0 end
+redis.call('HINCRBY', KEYS[1], 'site:' .. ARGV[1], 1)
+redis.call('HINCRBY', KEYS[1], 'run', 1)
+return 1
+"""
+TAKE_LISTING = """
+local n = tonumber(redis.call('HGET', KEYS[1], 'listings:' .. ARGV[1]) or '0')
+if n >= tonumber(ARGV[2]) then return 0 end
+redis.call('HINCRBY', KEYS[1], 'listings:' .. ARGV[1], 1)
+return 1
+"""
+
+
+class SharedBudgets:
+    """``crawler.budgets.Budgets`` counted in Redis (one hash per run, cleared with the queue), so that N
+    crawlers together stop where one would: ``max_pages``, ``max_pages_per_site``, ``max_listing_pages``.
+    A link two crawlers meet on different listings may be counted by both before the dupefilter drops one
+    request: the budgets are an upper bound, never exceeded."""
+
+    def __init__(self, server: redis.Redis, key: str, local: Any) -> None:
+        self.server, self.key = server, key
+        self.limits, self.run_limit = local.limits, local.run_limit
+        self._take = server.register_script(TAKE)
+        self._take_listing = server.register_script(TAKE_LISTING)
+
+    def take(self, site_id: str) -> bool:
+        limit = self.limits[site_id].max_pages_per_site
+        return bool(self._take(keys=[self.key], args=[site_id, limit, self.run_limit]))
+
+    def take_listing(self, site_id: str) -> bool:
+        return bool(self._take_listing(keys=[self.key], args=[site_id, self.limits[site_id].max_listing_pages]))
 
 
 def live_crawlers(server: redis.Redis, keys: Keys) -> int:
@@ -273,7 +312,7 @@ class RedisScheduler(Scheduler):
         return instance
 
     def _script(self, source: str, *args: Any) -> int:
-        keys = [self.keys.crawlers, self.keys.requests, self.keys.dupefilter]
+        keys = [self.keys.crawlers, self.keys.requests, self.keys.dupefilter, self.keys.budgets]
         return int(self.server.eval(source, len(keys), *keys, self.member, *args))
 
     def open(self, spider: Any) -> None:
@@ -286,6 +325,8 @@ class RedisScheduler(Scheduler):
         )
         if not self.df:
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
+        if hasattr(spider, "budgets"):  # page budgets and listing limits count for the run, not per crawler
+            spider.budgets = SharedBudgets(self.server, self.keys.budgets, spider.budgets)
         logger.info("%s the %s run on Redis as %s (%d requests queued)", "started" if fresh else "joined",
                     self.keys.prefix, self.member, len(self.queue))
         self.beat = create_looping_call(self._renew)

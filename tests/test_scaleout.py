@@ -17,6 +17,7 @@ import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -308,6 +309,25 @@ def test_dupefilter_takes_tracking_parameters_for_the_same_page(redis_url):
     assert not seen.request_seen(Request("http://example.org/tin/a.html"))
     assert seen.request_seen(Request("http://example.org/tin/a.html?utm_source=zalo#top"))
     assert not seen.request_seen(Request("http://example.org/tin/b.html"))
+    server.flushdb()
+
+
+def test_budgets_hold_for_the_run_across_crawlers(redis_url):
+    """Two crawlers (two SharedBudgets on one Redis hash) taking turns: together they get what one would."""
+    from crawler.budgets import Budgets
+    from crawler.scaleout import SharedBudgets
+
+    server = redis.Redis.from_url(redis_url.replace("/0", "/3"))
+    options = CrawlerOptions()
+    limits = {s: replace(options.limits(None), max_pages_per_site=5, max_listing_pages=2) for s in ("x", "y")}
+    crawlers = [SharedBudgets(server, "test:budgets", Budgets(limits, run_limit=8)) for _ in range(2)]
+    taken_x = [crawlers[i % 2].take("x") for i in range(10)]
+    assert taken_x == [True] * 5 + [False] * 5  # the site's budget, whichever crawler asks
+    taken_y = [crawlers[i % 2].take("y") for i in range(10)]
+    assert sum(taken_y) == 3  # the run's budget (8) is spent after 5 + 3
+    assert [crawlers[i % 2].take_listing("x") for i in range(4)] == [True, True, False, False]
+    local = Budgets(limits, run_limit=8)  # one process alone stops at the same place
+    assert [local.take("x") for _ in range(10)] == taken_x
     server.flushdb()
 
 

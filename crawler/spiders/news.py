@@ -27,6 +27,7 @@ from twisted.python.failure import Failure
 
 from archive.crawlstate import Recheck
 from archive.dedup import canonical_url
+from crawler.budgets import Budgets
 from crawler.config import CrawlerOptions, Limits, Site
 from crawler.discovery import (
     Link,
@@ -79,8 +80,7 @@ class NewsSpider(scrapy.Spider):
         self.allowed_domains = sorted({h for s in sites for h in s.hosts})
         self.families: dict[str, str | None] = {s.id: s.family for s in sites}
         self.slot_sites = {slot_of(s): s.id for s in sites}
-        self.requested: Counter[str] = Counter()  # listing and article requests per site (the budgets)
-        self.listing_pages: Counter[str] = Counter()
+        self.budgets = Budgets(self.limits, self.run_limit)  # SharedBudgets when crawlers share the run
         self.seen_listings: set[str] = set()
         self.seen_articles: set[str] = set()
         # Article URLs met on the pages of each pagination chain so far: a page that adds none is a repeat
@@ -348,23 +348,19 @@ class NewsSpider(scrapy.Spider):
         key = canonical_url(url)
         if key in self.seen_listings:
             return None
-        if self.listing_pages[site.id] >= self.limits[site.id].max_listing_pages:
+        if not self.budgets.take_listing(site.id):
             self.figures[site.id]["listing_limit"] = 1
             return None
-        if not self._take_budget(site):
+        if not self._take_budget(site):  # (the listing counted above no longer matters: the site is done)
             return None
         self.seen_listings.add(key)
-        self.listing_pages[site.id] += 1
         return self._request(site, url, self.parse_listing, "listing", listing_depth=depth, chain=chain, start=start)
 
     def _take_budget(self, site: Site) -> bool:
         """Count one more listing or article request against the site's and the run's page budgets."""
-        if self.requested[site.id] >= self.limits[site.id].max_pages_per_site or (
-            self.requested.total() >= self.run_limit
-        ):
+        if not self.budgets.take(site.id):
             self.figures[site.id]["budget_reached"] = 1
             return False
-        self.requested[site.id] += 1
         return True
 
     def _is_known(self, site: Site, url: str) -> bool:
