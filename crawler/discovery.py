@@ -52,6 +52,9 @@ class Rules:
     pagination: tuple[re.Pattern[str], ...]
     deny: tuple[re.Pattern[str], ...]
     listing_date: tuple[str, ...]
+    # Article URLs told by the generic patterns alone (no site or family ones): a site whose articles have
+    # slug-only URLs ("/tin-tuc/xa-hoa-phong-to-chuc-hoi-nghi") would show none; see headline_article.
+    guessed_articles: bool = False
 
     def classify(self, url: str) -> LinkKind | None:
         """The kind of a URL, or None when it is denied or of no interest. Deny wins, then article."""
@@ -103,6 +106,7 @@ def _rules(
         pagination=_compile([*fam.get("pagination_url", []), *gen["pagination_url"]]),
         deny=_compile([*deny, *fam.get("deny_url", []), *gen["deny_url"]]),
         listing_date=tuple(fam.get("listing_date", []) + gen.get("listing_date", [])),
+        guessed_articles=not article and (family == "generic" or not fam.get("article_url")),
     )
 
 
@@ -139,8 +143,25 @@ def page_links(html: str, base_url: str, rules: Rules, hosts: tuple[str, ...]) -
         if kind is None:
             continue
         date = nearby_date(anchor, rules, base) if kind == "article" else None
+        if kind == "listing" and rules.guessed_articles and headline_article(anchor, url):
+            date = nearby_date(anchor, rules, base, alone=True)
+            kind = "article" if date else kind
         found[url] = Link(url, kind, date)
     return list(found.values())
+
+
+MIN_HEADLINE_WORDS = 6
+MIN_SLUG_WORDS = 4
+
+
+def headline_article(anchor: Selector, url: str) -> bool:
+    """On a site whose articles no pattern describes: a link that reads as a news item, its text a headline
+    (six words or more), its address a title slug (four words or more), a date printed beside it. Menu and
+    category links have short names and no date."""
+    text = " ".join(" ".join(anchor.css("::text").getall()).split())
+    slug = urlsplit(url).path.rstrip("/").rsplit("/", 1)[-1]
+    slug = re.sub(r"\.\w{2,5}$", "", slug)
+    return len(text.split()) >= MIN_HEADLINE_WORDS and len([w for w in slug.split("-") if w]) >= MIN_SLUG_WORDS
 
 
 def next_pages(links: list[Link], current: str, rules: Rules) -> list[tuple[Link, Page]]:
@@ -177,9 +198,10 @@ def _absolute(base: str, href: str) -> str | None:
     return url if url.startswith(("http://", "https://")) else None
 
 
-def nearby_date(anchor: Selector, rules: Rules, base: str) -> str | None:
+def nearby_date(anchor: Selector, rules: Rules, base: str, alone: bool = False) -> str | None:
     """The date printed with a listing item: in the link itself or its nearest ancestors, as long as the
-    ancestor holds no other article link (so a neighbour's date is never taken)."""
+    ancestor holds no other article link (so a neighbour's date is never taken); with ``alone``, no other
+    link at all (when the neighbours' kind is not known)."""
     own = _date_in(anchor)
     if own:
         return own
@@ -190,7 +212,7 @@ def nearby_date(anchor: Selector, rules: Rules, base: str) -> str | None:
         if not parents:
             break
         node = parents[0]
-        if _holds_other_article(node, own_url, rules, base):
+        if _holds_other_article(node, own_url, rules, base, any_link=alone):
             break
         for css in rules.listing_date:
             for element in node.css(css):
@@ -203,10 +225,10 @@ def nearby_date(anchor: Selector, rules: Rules, base: str) -> str | None:
     return None
 
 
-def _holds_other_article(node: Selector, own_url: str | None, rules: Rules, base: str) -> bool:
+def _holds_other_article(node: Selector, own_url: str | None, rules: Rules, base: str, any_link: bool = False) -> bool:
     for other in node.css("a[href]"):
         url = _absolute(base, other.attrib.get("href", ""))
-        if url and url != own_url and rules.classify(url) == "article":
+        if url and url != own_url and (any_link or rules.classify(url) == "article"):
             return True
     return False
 

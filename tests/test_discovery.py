@@ -111,3 +111,31 @@ def test_calendars_and_date_archives_are_denied(family, path):
 def test_an_empty_date_filter_in_a_pager_is_not_a_calendar():
     rules = rules_for(site(), "generic")
     assert rules.classify("http://example.gov.vn/tin-tuc?date=&EventID=0&Page=3") == "pagination"
+
+
+def test_unknown_cms_slug_only_articles_are_told_by_headline_and_date():
+    """No site or family pattern: a link reading as a news item (a headline, a title slug, a date beside it)
+    is an article; menu and category links (short names, no date) stay listings."""
+    html = """
+    <ul class="menu"><li><a href="/tin-tuc/hoat-dong-cua-xa">Hoạt động của xã</a></li>
+      <li><a href="/tin-tuc/tin-hoat-dong-cua-uy-ban-nhan-dan-xa">Tin hoạt động của Ủy ban nhân dân xã</a></li></ul>
+    <ul class="list-news">
+      <li><a href="/tin-tuc/xa-hoa-phong-to-chuc-hoi-nghi-tong-ket-cong-tac-dan-van">Xã Hòa Phong tổ chức hội nghị
+        tổng kết công tác dân vận</a> <span class="date">(20/12/2024)</span></li>
+      <li><a href="/tin-tuc/ra-mat-mo-hinh-dan-van-kheo-thon-phong-nam/">Ra mắt mô hình dân vận khéo thôn Phong
+        Nam</a> <span class="date">18/12/2024</span></li>
+      <li><a href="/tin-tuc/hop-mat">Họp mặt kỷ niệm ngày thành lập Mặt trận</a> <span>15/12/2024</span></li>
+    </ul>
+    """
+    links = {link.url.rstrip("/").rsplit("/", 1)[1]: link for link in page_links(
+        html, "http://xa.example.gov.vn/tin-tuc", rules_for(site(), None), ("xa.example.gov.vn",))}
+    assert links["xa-hoa-phong-to-chuc-hoi-nghi-tong-ket-cong-tac-dan-van"].kind == "article"
+    assert links["xa-hoa-phong-to-chuc-hoi-nghi-tong-ket-cong-tac-dan-van"].listing_date == "20/12/2024"
+    assert links["ra-mat-mo-hinh-dan-van-kheo-thon-phong-nam"].kind == "article"
+    assert links["hoat-dong-cua-xa"].kind == "listing"
+    assert links["tin-hoat-dong-cua-uy-ban-nhan-dan-xa"].kind == "listing"  # a headline's length, no date
+    assert links["hop-mat"].kind == "listing"  # no title slug: not guessed
+    # A family's own article patterns are never second-guessed.
+    family = page_links(html, "http://xa.example.gov.vn/tin-tuc", rules_for(site(), "nukeviet"),
+                        ("xa.example.gov.vn",))
+    assert all(link.kind != "article" for link in family)
