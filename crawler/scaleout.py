@@ -15,9 +15,9 @@ Redis keys (prefix ``vngov``; a second archive takes another database number in 
 * ``vngov:figures`` (list: each crawler's figures, pushed as it closes), ``vngov:sites`` (hash: site rows);
 * ``vngov:budgets`` (hash: the run's page budgets and listing limits as spent so far, ``SharedBudgets``).
 
-A run begins when a crawler starts while no other is alive: the queue and dupefilter of any earlier run
-(finished, or abandoned by crashed crawlers) are cleared first, with its budgets. Crawlers that start while one is alive join
-its run. The last crawler to close clears them too. So cron can start every host at the same minute, each
+A run begins when a crawler starts while no other is alive: the queue, dupefilter and budgets of any earlier
+run (finished, or abandoned by crashed crawlers) are cleared first. Crawlers that start while one is alive
+join its run. The last crawler to close clears them too. So cron can start every host at the same minute, each
 night is a fresh run, and no flush option is needed.
 
 Messages are JSON; bytes (page bodies, request headers) travel base64-encoded, zlib-compressed when that
