@@ -212,9 +212,9 @@ def test_every_fixture_text_has_a_labelled_date() -> None:
 
 @pytest.fixture(scope="module")
 def results() -> list[PageResult]:
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a bound against blow-ups, not a speed figure
     found = evaluate(load_pages("all"))
-    assert time.monotonic() - started < 60
+    assert time.process_time() - started < 60
     return found
 
 

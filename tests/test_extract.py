@@ -385,18 +385,18 @@ def test_five_megabyte_page() -> None:
     sidebar = "<ul>" + "".join(item.format(i) for i in range(40_000)) + "</ul>"
     big = page.replace('<div id="right">', '<div id="right">' + sidebar).encode("utf-8")
     assert len(big) > 5_000_000
-    started = time.monotonic()
+    started = time.process_time()  # CPU time: a bound against blow-ups, not a speed figure (see bench/)
     result = extract(big, PAGE_URL)
-    assert time.monotonic() - started < 15
+    assert time.process_time() - started < 15
     assert result.ok and result.paragraphs == labels("unknown")["paragraphs"]
 
 
 def test_huge_inline_data_is_stripped_before_parsing() -> None:
     page = fixture_html("unknown").decode("utf-8")
     huge = page.replace("<body>", "<body><img src='data:image/png;base64," + "A" * 30_000_000 + "'>").encode()
-    started = time.monotonic()
+    started = time.process_time()
     result = extract(huge, PAGE_URL)
-    assert time.monotonic() - started < 10
+    assert time.process_time() - started < 10
     assert result.ok and result.title == labels("unknown")["title"]
 
 

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 from copy import deepcopy
+from functools import lru_cache
 from typing import Any
 
 from lxml import etree
@@ -525,18 +526,34 @@ MAX_RELATED_HEADING = 60
 MIN_LINK_SHARE_OF_LIST = 0.5
 
 
+@lru_cache(maxsize=1)
+def _related_end_rules() -> tuple[Any, ...]:
+    from .boilerplate import load_rules
+
+    return tuple(rule for rule in load_rules() if rule.kind == "related" and rule.action == "end")
+
+
 def _drop_related_blocks(tree: Any) -> None:
     """Removes each block headed "Các tin khác", "Tin liên quan"...: the heading's parent when the rest of
     it is links (the block itself), else the heading and what follows it there (the article ends there)."""
-    from .boilerplate import classify
-
+    rules = _related_end_rules()
     headings = []
+    # From each element's own short text up: a page has thousands of elements and few short texts.
     for node in tree.iter(*_HEADING_TAGS):
-        text = " ".join("".join(node.itertext()).split())
-        if text and len(text) <= MAX_RELATED_HEADING and not node.xpath(".//a[@href]"):
-            rule = classify(text)
-            if rule is not None and rule.kind == "related" and rule.action == "end":
-                headings.append(node)
+        own = node.text
+        if not own or len(own) > 4 * MAX_RELATED_HEADING:
+            continue
+        text = " ".join(own.split())
+        if not (4 <= len(text) <= MAX_RELATED_HEADING) or not any(rule.matches(text) for rule in rules):
+            continue
+        if node.xpath("ancestor::a"):
+            continue
+        # the outermost element holding this text alone ("<h3><b>Các tin khác</b></h3>" is the <h3>)
+        while (parent := node.getparent()) is not None and parent.tag in _HEADING_TAGS and \
+                " ".join("".join(parent.itertext()).split()) == text:
+            node = parent
+        if node.tag in _HEADING_TAGS and " ".join("".join(node.itertext()).split()) == text:
+            headings.append(node)
     for heading in headings:
         parent = heading.getparent()
         if parent is None or not any(a is tree for a in heading.iterancestors()):
