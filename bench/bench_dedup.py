@@ -5,6 +5,8 @@ Run on demand (not part of the test suite):
     .venv/bin/python bench/bench_dedup.py                                  # 2k, 5k, 10k stories, ~1 min
     .venv/bin/python bench/bench_dedup.py --sizes 10000,100000,1000000     # hours: run it with nohup
     .venv/bin/python bench/bench_dedup.py --mode lookup --sizes 10000,100000,1000000
+    .venv/bin/python bench/bench_dedup.py --sizes 10000,100000,1000000 --workdir big --keep   # kept: big/bench.db
+    .venv/bin/python bench/bench_dedup.py --sizes 10000,900000,1000000 --resume big/bench.db  # continue it
 
 Stories are generated from real text: the clauses of the sample web's articles (crawler/samples/content)
 recombined into new paragraphs, with other names, places and figures put in, so no two stories are alike
@@ -18,6 +20,14 @@ Two modes:
 * ``add_page`` (default): every page goes through ``Archive.add_page`` (the crawler's path: page row, story
   row, full-text index, dedup tables) into one growing archive; at each size the last ``--window`` inserts
   are timed. Sizes are checkpoints of one run: ``--sizes 10000,100000`` builds 100k and reports at 10k too.
+  A 1M build takes hours; ``--resume DB`` continues an archive an earlier add_page run left (kept with
+  ``--workdir DIR --keep``, or killed part way: each page is its own transaction). The page stream is
+  deterministic (which pages are copies, and of what, is drawn from seed 2; each story's text is seeded by
+  its number), so the archive's pages are replayed in arrival order, checked to be the stream's (URL and
+  order), its story ids and copy/new-story scores rebuilt, and the stream continues exactly where it
+  stopped: the result is the archive a straight build would have made, and the quality figures cover
+  every page. Its stored dedup parameters are kept. Sizes at or below its story count are built from
+  empty first, in the same run, as the baseline of the ratio; the others are reached by continuing it.
 * ``lookup``: the stories up to each size are bulk-loaded (story rows for the verifier, signatures and LSH
   bands), then ``--window`` pages are timed through the dedup path alone: fingerprint, LSH candidates,
   verification, band insert. For sizes where a full build takes too long.
@@ -45,6 +55,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from itertools import islice
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,17 +175,36 @@ class Page:
     story: int  # story number (its own for a new story)
 
 
-def pages(maker: StoryMaker, count: int, seed: int = 2) -> Iterator[Page]:
-    """``count`` pages: new stories, and about 5% copies of a random earlier one."""
+def plan(seed: int = 2) -> Iterator[tuple[int, int | None, int]]:
+    """The page stream without its text, endless: (page number i, story copied or None, story number).
+    Only these draws use the stream's generator (the texts are seeded by story number), so the first pages
+    of an archive can be replayed cheaply and a build continued exactly where it stopped (``--resume``)."""
     rng = random.Random(seed)
-    made = 0
-    for i in range(count):
+    made, i = 0, 0
+    while True:
         if made > 100 and rng.random() < COPY_SHARE:
             n = rng.randrange(made)
-            yield Page(maker.syndicated(n, i), n, n)
+            yield i, n, n
         else:
-            yield Page(maker.story(made), None, made)
+            yield i, None, made
             made += 1
+        i += 1
+
+
+def page_path(i: int, copy_of: int | None, story: int) -> str:
+    """The end of page i's URL (its site is drawn with its text)."""
+    return f"/tin-tuc/ban-sao-{i}.html" if copy_of is not None else f"/tin-tuc/bai-{story}.html"
+
+
+def pages(maker: StoryMaker, count: int, seed: int = 2,
+          steps: Iterator[tuple[int, int | None, int]] | None = None) -> Iterator[Page]:
+    """``count`` pages: new stories, and about 5% copies of a random earlier one (``steps``: a ``plan``
+    already advanced past the pages an archive holds)."""
+    for i, copy_of, story in islice(steps if steps is not None else plan(seed), count):
+        if copy_of is not None:
+            yield Page(maker.syndicated(copy_of, i), copy_of, story)
+        else:
+            yield Page(maker.story(story), None, story)
 
 
 # ------------------------------------------------------------------------------------ measuring
@@ -207,11 +237,13 @@ class Checkpoint:
     peak_rss_mb: float = 0.0
     db_mb: float = 0.0
     build_s: float = 0.0
+    archive: str = "built"  # "built" in this run from empty, or "resumed" (an archive continued)
 
     def as_dict(self, baseline: tuple[float, float] | None) -> dict:
         p50, cpu50 = statistics.median(self.times_ms), statistics.median(self.cpu_ms)
         return {
             "stories": self.size,
+            "archive": self.archive,
             "timed_inserts": len(self.times_ms),
             "p50_ms": round(p50, 3),
             "p95_ms": round(_p95(self.times_ms), 3),
@@ -254,18 +286,57 @@ def _sites() -> list[dict]:
             for i in range(N_SITES)]
 
 
-def run_add_page(sizes: list[int], window: int, workdir: Path, profile: bool,
-                 cfg: DedupConfig) -> tuple[list[Checkpoint], Quality]:
-    """One archive grown through ``Archive.add_page``; the last ``window`` inserts before each size timed."""
-    path = workdir / "bench.db"
-    archive = Archive(path, dedup_config=cfg)
-    archive.upsert_sites(_sites())
-    maker, quality = StoryMaker(), Quality()
-    story_ids: dict[int, int] = {}  # story number -> article id
-    checkpoints = [Checkpoint(size) for size in sizes]
+def run_add_page(sizes: list[int], window: int, workdir: Path, profile: bool, cfg: DedupConfig,
+                 resume: Path | None = None) -> tuple[list[Checkpoint], Quality, dict]:
+    """One archive grown through ``Archive.add_page``; the last ``window`` inserts before each size timed.
+
+    With ``resume``, the sizes above the stories that archive holds are reached by continuing it; the sizes
+    at or below are built from empty in ``workdir`` first, in this run, as the baseline."""
+    extra: dict = {}
     profiler = cProfile.Profile() if profile else None
-    started, count, fetched = time.perf_counter(), 0, "2026-01-01T00:00:00+00:00"
-    source = pages(maker, 10**9)
+    checkpoints = [Checkpoint(size) for size in sizes]
+    maker = StoryMaker()
+    held = _stories_in(resume) if resume else 0
+    fresh = [cp for cp in checkpoints if cp.size <= held] if resume else checkpoints
+    if fresh:
+        path = workdir / "bench.db"
+        archive = Archive(path, dedup_config=cfg)
+        archive.upsert_sites(_sites())
+        quality = Quality()
+        _grow(archive, path, pages(maker, 10**9), {}, quality, fresh, window, 0,
+              profiler if fresh[-1] is checkpoints[-1] else None)
+        archive.close()
+    if resume:
+        extra["quality_built"] = quality.as_dict() if fresh else None
+        archive = Archive(resume)  # the dedup parameters its signatures were made with
+        if archive.config.to_json() != cfg.to_json():
+            print(f"  note: {resume} keeps its own dedup parameters, not the --config ones", flush=True)
+        extra["config_resumed"] = json.loads(archive.config.to_json())
+        story_ids: dict[int, int] = {}
+        quality = Quality()
+        steps, count = _replay(archive, story_ids, quality)
+        extra["resumed"] = {"db": str(resume), "pages": count, "stories": len(story_ids),
+                            "db_mb": round(db_mb(resume), 1), "quality_before": quality.as_dict()}
+        print(f"  resumed {resume}: {count:,} pages, {len(story_ids):,} stories, quality so far "
+              f"{quality.as_dict()}", flush=True)
+        rest = [cp for cp in checkpoints if cp.size > held]
+        for cp in rest:
+            cp.archive = "resumed"
+        if rest and rest[0].size - window < held:
+            print(f"  note: only {rest[0].size - held} inserts before {rest[0].size:,} stories to time", flush=True)
+        _grow(archive, resume, pages(maker, 10**9, steps=steps), story_ids, quality, rest, window, count,
+              profiler)
+        archive.close()
+    if profiler:
+        _print_profile(profiler)
+    return checkpoints, quality, extra
+
+
+def _grow(archive: Archive, path: Path, source: Iterator[Page], story_ids: dict[int, int], quality: Quality,
+          checkpoints: list[Checkpoint], window: int, count: int, profiler: cProfile.Profile | None) -> None:
+    """Add pages until each checkpoint's story count, timing the last ``window`` inserts before it."""
+    started, fetched = time.perf_counter(), "2026-01-01T00:00:00+00:00"
+    counts_before: Counter[str] = Counter(archive.index.counts)
     for cp in checkpoints:
         while len(story_ids) < cp.size:
             page = next(source)
@@ -291,10 +362,41 @@ def run_add_page(sizes: list[int], window: int, workdir: Path, profile: bool,
         cp.db_mb = db_mb(path)
         cp.build_s = time.perf_counter() - started
         _progress(cp, count)
-    archive.close()
-    if profiler:
-        _print_profile(profiler)
-    return checkpoints, quality
+
+
+def _stories_in(path: Path) -> int:
+    if not path.exists():
+        raise SystemExit(f"--resume: no archive at {path}")
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def _replay(archive: Archive, story_ids: dict[int, int], quality: Quality
+            ) -> tuple[Iterator[tuple[int, int | None, int]], int]:
+    """Walk an archive's pages in arrival order along the page stream: check each is the page the stream
+    has at that place (so the continued pages are new and the copies copy stories it holds), rebuild the
+    story numbers' article ids and score its copies and new stories as the build did. Returns the stream
+    advanced past the archive's pages, and their count."""
+    steps = plan()
+    count, missed = 0, set()  # missed: stories started by a copy its original was not found for
+    rows = archive.conn.execute("SELECT seq, url, article_id FROM pages ORDER BY seq")
+    for seq, url, article_id in rows:
+        i, copy_of, story = next(steps)
+        if seq != i + 1 or not url.endswith(page_path(i, copy_of, story)) or article_id is None:
+            raise SystemExit(f"--resume: page {seq} ({url}) is not page {i} of the stream "
+                             f"(…{page_path(i, copy_of, story)}): not an archive this benchmark built")
+        _score(Page({}, copy_of, story), article_id, story_ids, quality)
+        if copy_of is not None and article_id not in quality.articles:
+            missed.add(article_id)
+        count += 1
+    stories = archive.conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+    if len(quality.articles | missed) != stories:
+        raise SystemExit(f"--resume: the archive holds {stories} stories, its pages name "
+                         f"{len(quality.articles | missed)}")
+    return steps, count
 
 
 def _score(page: Page, article_id: int | None, story_ids: dict[int, int], quality: Quality) -> None:
@@ -337,7 +439,7 @@ def _bulk_load(conn: sqlite3.Connection, maker: StoryMaker, start: int, stop: in
 
 
 def run_lookup(sizes: list[int], window: int, workdir: Path, profile: bool,
-               cfg: DedupConfig) -> tuple[list[Checkpoint], Quality]:
+               cfg: DedupConfig) -> tuple[list[Checkpoint], Quality, dict]:
     """Bulk-load up to each size, then time ``window`` pages through fingerprint + LSH + verify + insert."""
     path = workdir / "lookup.db"
     conn = sqlite3.connect(path, isolation_level=None)
@@ -396,7 +498,7 @@ def run_lookup(sizes: list[int], window: int, workdir: Path, profile: bool,
     conn.close()
     if profiler:
         _print_profile(profiler)
-    return checkpoints, quality
+    return checkpoints, quality, {}
 
 
 def _print_profile(profiler: cProfile.Profile) -> None:
@@ -429,18 +531,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the archive (with --workdir)")
     parser.add_argument("--profile", action="store_true", help="cProfile the last size's timed inserts")
     parser.add_argument("--config", help="dedup TOML (default: archive/dedup.toml)")
+    parser.add_argument("--resume", metavar="DB",
+                        help="add_page mode: continue this archive (one an earlier add_page run kept, or "
+                             "left when killed) to the sizes above its story count; the sizes at or below "
+                             "it are built from empty first, in this run, as the baseline")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "dedup.json"))
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.window = "1000,3000", 500
+    if args.resume and args.mode != "add_page":
+        parser.error("--resume continues an add_page archive")
     sizes = sorted(int(s) for s in args.sizes.split(","))
     window = min(args.window, sizes[0])
     cfg = load_config(args.config)
     print(f"dedup benchmark, mode {args.mode}, sizes {sizes}, {window} timed inserts per size", flush=True)
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
         workdir = Path(args.workdir) if args.workdir and args.keep else Path(tmp)
-        runner = run_add_page if args.mode == "add_page" else run_lookup
-        checkpoints, quality = runner(sizes, window, workdir, args.profile, cfg)
+        if args.mode == "add_page":
+            resume = Path(args.resume).resolve() if args.resume else None
+            checkpoints, quality, extra = run_add_page(sizes, window, workdir, args.profile, cfg, resume)
+        else:
+            checkpoints, quality, extra = run_lookup(sizes, window, workdir, args.profile, cfg)
     baseline = (statistics.median(checkpoints[0].times_ms), statistics.median(checkpoints[0].cpu_ms))
     rows = [cp.as_dict(baseline) for cp in checkpoints]
     print()
@@ -453,11 +564,13 @@ def main(argv: list[str] | None = None) -> int:
         "config": json.loads(cfg.to_json()),
         "rows": rows,
         "quality": quality.as_dict(),
+        **extra,
         "machine": machine(),
         "command": " ".join(sys.argv),
     }
     out = Path(args.out)
-    key = f"{args.mode} {','.join(map(str, sizes))}" + (f" {Path(args.config).stem}" if args.config else "")
+    key = (f"{args.mode} {','.join(map(str, sizes))}" + (f" {Path(args.config).stem}" if args.config else "")
+           + (" resumed" if args.resume else ""))
     write_results(out, key, result)
     print(f"written {out}")
     return 0
