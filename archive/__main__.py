@@ -59,6 +59,7 @@ def _cmd_search(args: argparse.Namespace) -> int:
             until=args.until,
             limit=args.limit,
             markers=BOLD if tty else ("[", "]"),
+            window=None if args.all else "auto",
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
@@ -210,6 +211,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print results as JSON")
     _filter_options(p)
     p.add_argument("--limit", type=int, default=20)
+    p.add_argument("--all", action="store_true", help="rank every match (default: the 2,000 most recently "
+                   "archived matches, 200 with a filter: the same on small archives, quicker on big ones)")
     p.add_argument("query", nargs="+")
     p.set_defaults(func=_cmd_search)
 

@@ -3,7 +3,7 @@
 Run on demand (not part of the test suite):
 
     .venv/bin/python bench/bench_search.py [--stories 20000] [--rounds 5] [--db PATH] [--out bench/results/search.json]
-    .venv/bin/python bench/bench_search.py --stories 1000000      # the issue's scale; builds a ~10 GB file once
+    .venv/bin/python bench/bench_search.py --stories 1000000   # the issue's scale; builds a 28 GB file once (~20 min)
 
 The archive is generated from real text: the sentences, titles and leads of the sample web
 (crawler/samples/content/*.toml), recombined into new stories with the sample's place names replaced by one of
@@ -16,11 +16,19 @@ which is what ``Archive.add_page`` would have produced, minus dedup signatures a
 Then ``python -m archive serve`` runs on it (the real metadata, plugin and settings) and each query is sent
 ``--rounds`` times, after one warm-up pass, over HTTP:
 
-* ``table``: ``/db/articles.json?_search=q`` as the search box sends it, with the count and the four facets;
+* ``canned``: the ranked ``search`` canned query (exact spelling, then phrase, then title, then newest), 25 rows
+  with snippets; ``canned-site``, ``canned-province``, ``canned-since`` (the last year) and ``canned-range``
+  (six months, five years in) with a filter: the busiest site, its province;
+* ``table``: ``/db/articles.json?_search=q`` as the search box sends it (count and the four facets when the
+  search is narrow enough, see archive/datasette_plugins/table_search.py); ``table-site`` the same with
+  ``site_id=`` (a facet clicked); ``table-html`` the HTML page the box opens;
 * ``table-lean``: the same with ``_nocount=1&_nofacet=1`` (a script paging through results);
-* ``canned``: the ranked ``search`` canned query (exact spelling, then phrase, then bm25), 100 rows;
+* ``cli`` and ``cli-province``: ``archive.search.search`` (what ``python -m archive search`` runs, less
+  Python's start-up), in this process, bm25 ranking included;
 * ``baseline``: ``select id, title from articles where rowid = ?`` through the same JSON API: the cost of
   HTTP + Datasette alone. Ratios are latency / baseline latency, measured in the same run.
+
+The load average is recorded with each mode (the machine may be shared).
 
 Results (p50, p95, max in ms per mode, and per query) are printed and written as JSON.
 """
@@ -372,22 +380,29 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
 
-    def get(self, path: str, **params: str) -> tuple[float, dict[str, Any]]:
+    def get(self, path: str, **params: str) -> tuple[float, Any]:
         url = self.base + path + "?" + urllib.parse.urlencode(params)
         start = time.perf_counter()
         with urllib.request.urlopen(url, timeout=60) as resp:
             body = resp.read()
         elapsed = (time.perf_counter() - start) * 1000
-        return elapsed, json.loads(body)
+        return elapsed, json.loads(body) if path.endswith(".json") or not path else body
 
 
-CANNED = {"q": "{q}", "site": "", "since": "", "until": "", "_shape": "objects"}
+CANNED = {"q": "{q}", "site": "", "province": "", "since": "", "until": "", "_shape": "objects"}
 MODES: dict[str, tuple[str, dict[str, str]]] = {
     "canned": ("/search.json", CANNED),
     "canned-site": ("/search.json", {**CANNED, "site": "{site}"}),
+    "canned-province": ("/search.json", {**CANNED, "province": "{province}"}),
     "canned-since": ("/search.json", {**CANNED, "since": "{year}"}),
+    "canned-range": ("/search.json", {**CANNED, "since": "{first_year}-01", "until": "{first_year}-06"}),
     "table-lean": ("/articles.json", {"_search": "{q}", "_nocount": "1", "_nofacet": "1", "_size": "20"}),
     "table": ("/articles.json", {"_search": "{q}"}),
+    "table-site": ("/articles.json", {"_search": "{q}", "site_id": "{site}"}),
+    "table-html": ("/articles", {"_search": "{q}"}),
+    # python -m archive search, less Python's start-up: archive.search.search in this process
+    "cli": ("", {}),
+    "cli-province": ("", {"province": "{province}"}),
 }
 
 
@@ -423,15 +438,20 @@ def hit_counts(db: Path, queries: tuple[str, ...]) -> dict[str, int]:
 
 def measure(db: Path, queries: tuple[str, ...], rounds: dict[str, int], log: Any = print) -> dict[str, Any]:
     """p50/p95 per mode over every query x rounds (after one warm-up request per query)."""
+    from archive.search import search
+
     conn = sqlite3.connect(db)
     n = conn.execute("SELECT max(id) FROM articles").fetchone()[0]
     busiest = conn.execute("SELECT site_id FROM articles GROUP BY site_id ORDER BY count(*) DESC LIMIT 1").fetchone()[0]
+    province = conn.execute("SELECT province FROM sites WHERE id = ?", (busiest,)).fetchone()[0]
     year = conn.execute("SELECT substr(max(published), 1, 4) FROM articles").fetchone()[0]
+    first_year = str(int(conn.execute("SELECT substr(min(published), 1, 4) FROM articles").fetchone()[0]) + 5)
     conn.close()
     rng = random.Random(7)
     hits = hit_counts(db, queries)
+    values = {"site": busiest, "province": province, "year": year, "first_year": first_year}
     out: dict[str, Any] = {"modes": {}, "queries": {q: {"hits": hits[q]} for q in queries}, "site": busiest,
-                           "since": year}
+                           "province": province, "since": year, "range": f"{first_year}-01..{first_year}-06"}
     with Server(db) as server:
         # baseline: the same server, a primary-key lookup through the SQL JSON API
         base = []
@@ -445,13 +465,22 @@ def measure(db: Path, queries: tuple[str, ...], rounds: dict[str, int], log: Any
             path, params = MODES[mode]
             times: list[float] = []
             for q in queries:
-                filled = {k: v.format(q=q, site=busiest, year=year) for k, v in params.items()}
-                server.get(path, **filled)  # warm-up: first touch of this query's pages
-                per = [server.get(path, **filled)[0] for _ in range(count)]
+                filled = {k: v.format(q=q, **values) for k, v in params.items()}
+                if mode.startswith("cli"):
+                    def call(q: str = q, filled: dict[str, str] = filled) -> tuple[float, Any]:
+                        start = time.perf_counter()
+                        search(db, q, **filled)
+                        return (time.perf_counter() - start) * 1000, None
+                else:
+                    def call(path: str = path, filled: dict[str, str] = filled) -> tuple[float, Any]:
+                        return server.get(path, **filled)
+                call()  # warm-up: first touch of this query's pages
+                per = [call()[0] for _ in range(count)]
                 times.extend(per)
                 out["queries"][q][mode] = summary(per)
-            out["modes"][mode] = summary(times)
-            log(f"  {mode}: p50 {out['modes'][mode]['p50']} ms, p95 {out['modes'][mode]['p95']} ms")
+            out["modes"][mode] = {**summary(times), "load": os.getloadavg()[0]}
+            log(f"  {mode}: p50 {out['modes'][mode]['p50']} ms, p95 {out['modes'][mode]['p95']} ms "
+                f"(load {os.getloadavg()[0]:.2f})")
     return out
 
 
@@ -461,8 +490,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="5,000 stories, 2 rounds")
     ap.add_argument("--db", type=Path, help="archive to build or reuse (default bench/results/bench-<N>.db)")
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--modes", default="canned,canned-site,canned-since,table-lean,table")
-    ap.add_argument("--table-rounds", type=int, default=1, help="rounds for the table modes (slow on broad queries)")
+    ap.add_argument("--modes", default="canned,canned-site,canned-province,canned-since,canned-range,table-lean,"
+                    "table,table-site,table-html,cli,cli-province")
+    ap.add_argument("--table-rounds", type=int, default=3, help="rounds for the table modes")
     ap.add_argument("--out", type=Path, default=RESULTS / "search.json")
     ap.add_argument("--build-only", action="store_true", help="generate the archive and stop")
     args = ap.parse_args(argv)
@@ -474,11 +504,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.build_only:
         return 0
     modes = args.modes.split(",")
+    unknown = set(modes) - set(MODES)
+    if unknown:
+        ap.error(f"unknown modes: {', '.join(sorted(unknown))} (known: {', '.join(MODES)})")
     rounds = {m: args.table_rounds if m.startswith("table") else args.rounds for m in modes}
     result = measure(db, QUERIES, rounds, log=lambda m: print(m, flush=True))
     base = result["modes"]["baseline"]
     print(f"\nsearch latency through Datasette's JSON API, {args.stories:,} stories, {len(QUERIES)} queries "
-          f"(rounds: {rounds}, after a warm-up request each); filters: site {result['site']}, since {result['since']}")
+          f"(rounds: {rounds}, after a warm-up request each); filters: site {result['site']}, province "
+          f"{result['province']}, since {result['since']}, range {result['range']}; load average at the end "
+          f"{os.getloadavg()[0]:.2f}")
     print(f"{'mode':<12} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8} {'p50/base':>9} {'p95/base':>9}")
     for mode, s in result["modes"].items():
         print(f"{mode:<12} {s['p50']:>8.1f} {s['p95']:>8.1f} {s['max']:>8.1f} {s['p50'] / base['p50']:>9.1f} "

@@ -52,6 +52,24 @@ def test_table_search_without_diacritics(server) -> None:
     assert len(data) == 2
 
 
+def test_table_search_box_forms(server) -> None:
+    base, _ = server
+    # a search with no word in it finds nothing (not every story); an empty box is no search
+    status, data = get(base, "/news/articles.json", _search="... ?", _shape="array")
+    assert status == 200 and data == []
+    status, data = get(base, "/news/articles.json", _search="", _shape="array", _col="title")
+    assert status == 200 and len(data) == len(SEARCH_STORIES) + 1
+    # quoted words are a phrase, as in the canned search and the CLI
+    status, data = get(base, "/news/articles.json", _search='"dan huan"', _shape="array")
+    assert status == 200 and data == []
+    status, data = get(base, "/news/articles.json", _search="dan huan", _shape="array", _col="title")
+    assert [r["title"] for r in data] == [SEARCH_STORIES[4][1]]
+    # the box is shown and keeps the query
+    status, html = get_html(base, "/news/articles", _search="Đà Nẵng")
+    assert '<input id="_search" type="search" name="_search" value="Đà Nẵng">' in html
+    assert "search matches" in html
+
+
 def test_facets_configured(server) -> None:
     base, _ = server
     status, data = get(base, "/news/articles.json", _size="0")
@@ -207,6 +225,15 @@ def test_canned_search_filters(server) -> None:
     assert {r["published"] for r in rows} == {"2023-06-30", "2023-07-03"}
     status, rows = get(base, "/news/search.json", site="", since="", until="2023-06", **q)
     assert rows and all(r["published"] <= "2023-06-30" for r in rows)
+    # province: the canonical site's province, alone, with a date, with a site
+    status, rows = get(base, "/news/search.json", site="", province="Đà Nẵng", since="", until="", **q)
+    assert status == 200 and sorted(r["site_id"] for r in rows) == ["dn-gov", "dn-mttq"]
+    status, rows = get(base, "/news/search.json", site="", province="Đà Nẵng", since="2023", until="", **q)
+    assert [(r["site_id"], r["published"]) for r in rows] == [("dn-gov", "2023-06-30")]
+    status, rows = get(base, "/news/search.json", site="dn-mttq", province="Đà Nẵng", since="", until="", **q)
+    assert [r["site_id"] for r in rows] == ["dn-mttq"]
+    status, rows = get(base, "/news/search.json", site="dn-mttq", province="Hòa Bình", since="", until="", **q)
+    assert rows == []
     # a story without a date still shows under a site filter (only date filters need a date)
     with Archive(path) as arc:
         arc.add_page(record("dn-gov", "nodate", "Ủy ban nhân dân quận họp", "Ủy ban nhân dân quận họp bàn.", None))
@@ -227,3 +254,140 @@ def test_stopping_the_server_leaves_no_temporary_files(tmp_path) -> None:
         assert [p.name for p in tmp.iterdir() if p.name.startswith("archive-serve-")], "metadata not in TMPDIR"
     assert proc.returncode is not None
     assert not [p.name for p in tmp.iterdir() if p.name.startswith("archive-serve-")]
+
+
+# ---------------------------------------------------------------- the table search at scale (table_search.py)
+# 6,000 stories generated from real text (bench/bench_search.py, bulk inserts): "dan van" matches nearly
+# every one, more than table_search.FEW, so the box takes its broad form; a name matches a few hundred.
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory):
+    from bench.bench_search import build_archive
+
+    path = tmp_path_factory.mktemp("big") / "big.db"
+    build_archive(path, 6000, log=lambda _: None)
+    with datasette(path) as (base, _):
+        yield base + "/big", path
+
+
+def matching(path: Path, query: str, where: str = "1", params: tuple = ()) -> list[tuple[int, str]]:
+    """(id, published) of every story matching ``query`` (and ``where``), newest first, straight from SQLite."""
+    import sqlite3
+
+    from archive.search import fts_query
+
+    conn = sqlite3.connect(path)
+    rows = conn.execute(
+        f"SELECT id, published FROM articles WHERE id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?)"
+        f" AND {where} ORDER BY published DESC, id DESC", (fts_query(query), *params)).fetchall()
+    conn.close()
+    return rows
+
+
+def test_broad_table_search_lists_newest_matches_without_count_or_facets(big) -> None:
+    from archive.datasette_plugins.table_search import FEW
+
+    base, path = big
+    expected = matching(path, "dan van")
+    assert len(expected) > FEW
+    status, data = get(base, "/articles.json", _search="dan van", _col="published")
+    assert status == 200 and data["filtered_table_rows_count"] is None and data["facet_results"] == {}
+    assert [r[1] for r in data["rows"]] == [p for _, p in expected[:50]]
+    assert {r[0] for r in data["rows"]} <= {i for i, _ in expected}
+    # the next page carries on where the first stopped
+    assert "_broad=1" in data["next_url"]
+    with urllib.request.urlopen(data["next_url"], timeout=10) as resp:
+        page2 = json.loads(resp.read())
+    assert [r[1] for r in page2["rows"]] == [p for _, p in expected[50:100]]
+    assert not {r[0] for r in data["rows"]} & {r[0] for r in page2["rows"]}
+    # with a filter: the filter's own index is walked, every row matches both
+    status, rows = get(base, "/articles.json", _search="dan van", site_id="soc-trang-mttq", _shape="array",
+                       _col="published")
+    want = matching(path, "dan van", "site_id = ?", ("soc-trang-mttq",))
+    assert status == 200 and len(want) > 50 and [r["published"] for r in rows] == [p for _, p in want[:50]]
+
+
+def test_broad_table_search_page_says_why_and_a_narrow_one_counts_again(big) -> None:
+    base, path = big
+    status, html = get_html(base, "/articles", _search="dan van")
+    assert status == 200 and 'class="broad-search"' in html and 'class="facet-info' not in html
+    assert 'name="_broad"' in html  # carried by the search form: the next search decides afresh
+    from archive.datasette_plugins.table_search import FEW
+
+    narrow = "Lê Thị Bích Liên"
+    expected = matching(path, narrow)
+    assert 50 < len(expected) <= FEW
+    status, html = get_html(base, "/articles", _search=narrow, _nocount="1", _nofacet="1", _broad="1")
+    assert status == 200 and 'class="broad-search"' not in html and 'class="facet-info' in html
+    assert f"{len(expected):,} row" in html
+    status, data = get(base, "/articles.json", _search=narrow, _col="published")
+    assert data["filtered_table_rows_count"] == len(expected)
+    assert [r[1] for r in data["rows"]] == [p for _, p in expected[:50]]
+    assert sum(f["count"] for f in data["facet_results"]["kind"]["results"]) == len(expected)
+    # a _nocount the user asked for stays
+    status, data = get(base, "/articles.json", _search=narrow, _nocount="1")
+    assert status == 200 and data["filtered_table_rows_count"] is None and len(data["rows"]) == 50
+
+
+def test_broad_table_search_in_any_order_and_with_facet_filters(big) -> None:
+    base, path = big
+    # a sort no index serves: every match listed once, then sorted (no story-by-story FTS questions)
+    status, rows = get(base, "/articles.json", _search="dan van", _sort="title", _shape="array", _col="title")
+    import sqlite3
+
+    from archive.search import fts_query
+
+    conn = sqlite3.connect(path)
+    titles = [r[0] for r in conn.execute(
+        "SELECT title FROM articles WHERE id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?) "
+        "ORDER BY title LIMIT 50", (fts_query("dan van"),))]
+    conn.close()
+    assert status == 200 and [r["title"] for r in rows] == titles
+    # the facets a reader clicks on a broad search: each walks its own index
+    for column, value in (("province", "Sóc Trăng"), ("kind", "front"), ("published_year", "2020")):
+        status, rows = get(base, "/articles.json", _search="dan van", _shape="array", _col="published",
+                           **{column: value})
+        want = matching(path, "dan van", f"{column} = ?", (value,))
+        assert status == 200 and len(want) > 50, column
+        assert [r["published"] for r in rows] == [p for _, p in want[:50]], column
+
+
+def test_canned_search_filters_at_scale(big) -> None:
+    """With a filter, the 200 newest matches passing it are ranked: found by checking the newest matches
+    one by one (most pass) or, when too few of them pass, from the filter's index; both give the same."""
+    import sqlite3
+
+    from archive.search import fts_query
+
+    base, path = big
+    conn = sqlite3.connect(path)
+    cases = [
+        ({"site": "soc-trang-mttq"}, "site_id = :site"),
+        ({"province": "Sóc Trăng"}, "province = :province"),
+        ({"since": "2024"}, "published >= :since"),
+        ({"since": "2020-01", "until": "2020-06"}, "published >= :since AND published <= :until || '~'"),
+        ({"province": "Sóc Trăng", "since": "2024"}, "province = :province AND published >= :since"),
+        ({"site": "soc-trang-mttq", "province": "Sóc Trăng"}, "site_id = :site AND province = :province"),
+    ]
+    for filters, where in cases:
+        params = {"q": "dan van", "site": "", "province": "", "since": "", "until": "", **filters}
+        window = [r[0] for r in conn.execute(
+            f"SELECT id FROM articles WHERE id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :m) "
+            f"AND {where} ORDER BY id DESC LIMIT 200", {**params, "m": fts_query("dan van")})]
+        status, rows = get(base, "/search.json", _shape="array", **params)
+        assert status == 200 and len(rows) == min(25, len(window)) > 0, filters
+        assert {r["id"] for r in rows} <= set(window), filters
+        keys = [(r["exact"], r["phrase"], r["in_title"], r["id"]) for r in rows]
+        assert keys == sorted(keys, reverse=True), filters
+    # one of the cases above took each path: most matches pass the site filter, few pass the last two
+    in_site = conn.execute("SELECT count(*) FROM articles WHERE site_id = 'soc-trang-mttq'").fetchone()[0]
+    recent_in_range = conn.execute(
+        "SELECT count(*) FROM (SELECT province, published FROM articles ORDER BY id DESC LIMIT 10000) "
+        "WHERE province = 'Sóc Trăng' AND published >= '2024'").fetchone()[0]
+    conn.close()
+    assert in_site >= 200 > recent_in_range
+    # an empty filter result
+    status, rows = get(base, "/search.json", q="dan van", site="no-such-site", province="", since="", until="",
+                       _shape="array")
+    assert status == 200 and rows == []

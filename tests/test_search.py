@@ -75,6 +75,24 @@ def test_filters(db) -> None:
         search(db[0], "uy ban", limit=0)
 
 
+def test_window_ranks_the_newest_matches(db) -> None:
+    path, ids = db
+    everything = found(db, "uy ban", window=None, limit=50)
+    assert len(everything) >= 3 and found(db, "uy ban", limit=50) == everything  # fewer than the window
+    newest = sorted((ids[n] for n in everything), reverse=True)[:2]
+    assert {ids[n] for n in found(db, "uy ban", window=2, limit=2)} == set(newest)
+    # with a filter: the newest matches that pass it, whether found by checking the newest matches one by
+    # one (window 1: the newest that passes is among them) or from the filter's index (none passes)
+    for kw in ({"site": "dn-gov"}, {"province": "Đà Nẵng"}, {"kind": "government"}, {"since": "2023"},
+               {"province": "Đà Nẵng", "kind": "front"}, {"until": "2023-06"}):
+        every = found(db, "uy ban", window=None, limit=50, **kw)
+        assert every, kw
+        assert [ids[n] for n in found(db, "uy ban", window=1, limit=1, **kw)] == [max(ids[n] for n in every)], kw
+    assert found(db, "uy ban", window=1, limit=1, kind="party") == []
+    with pytest.raises(ValueError):
+        search(path, "uy ban", window=1, limit=2)
+
+
 def test_results_carry_site_date_title_url_snippet(db) -> None:
     r = search(db[0], "da nang dan van")[0]
     assert r["site_id"] == "dn-mttq" and r["site_name"] == "MTTQ Đà Nẵng" and r["published"] == "2022-04-05"
@@ -91,12 +109,32 @@ def test_queries_never_break_fts_syntax(db) -> None:
 
 def test_snippet_highlights_folded_or_exact_words() -> None:
     text = "Thành phố Đà Nẵng nâng cao kỹ năng cho cán bộ."
-    assert snippet(text, "da nang") == "Thành phố [Đà] [Nẵng] [nâng] cao kỹ [năng] cho cán bộ."
+    # typed without diacritics, the words side by side in the text say which spelling was meant
+    assert snippet(text, "da nang") == "Thành phố [Đà] [Nẵng] nâng cao kỹ năng cho cán bộ."
     assert snippet(text, "Đà Nẵng") == "Thành phố [Đà] [Nẵng] nâng cao kỹ năng cho cán bộ."
+    # never side by side: every word that folds to a query word is what the search matched
+    assert snippet("Đà phát triển, nâng cao kỹ năng.", "da nang") == "[Đà] phát triển, [nâng] cao kỹ [năng]."
+    assert snippet("nâng cao năng lực", "nang") == "[nâng] cao [năng] lực"
     assert snippet("Uỷ ban nhân dân", "Ủy ban", ("<b>", "</b>")) == "<b>Uỷ</b> <b>ban</b> nhân dân"
     long = " ".join(["công tác"] * 50 + ["Đà Nẵng"] + ["công tác"] * 50)
     cut = snippet(long, "da nang")
     assert cut.startswith("…") and cut.endswith("…") and "[Đà] [Nẵng]" in cut
+
+
+def test_snippet_prefers_the_spelling_the_phrase_has() -> None:
+    # "đã nâng" folds to "da nang" too; the story is about Đà Nẵng, which it names more often
+    filler = " ".join(["công tác"] * 30)
+    text = f"Tỉnh đã nâng cao chất lượng. {filler} Đoàn Đà Nẵng đến thăm, Đà Nẵng cảm ơn."
+    cut = snippet(text, "da nang")
+    assert "[Đà] [Nẵng] đến thăm, [Đà] [Nẵng]" in cut and "[đã]" not in cut and "[nâng]" not in cut
+    # as often as each other: the spelling written as a name wins, wherever it comes
+    text = f"Tỉnh đã nâng cao chất lượng. {filler} Đoàn Đà Nẵng đến thăm."
+    cut = snippet(text, "da nang")
+    assert "[Đà] [Nẵng]" in cut and "đã" not in cut
+    # the other tone placement of the chosen spelling is the same word
+    assert snippet("Uỷ ban và Ủy ban", "uy ban") == "[Uỷ] [ban] và [Ủy] [ban]"
+    # a word typed with diacritics stays exact; the folded one takes the spelling beside it
+    assert snippet("Đà Nẵng, đà năng", "Đà nang") == "[Đà] [Nẵng], [đà] năng"
 
 
 def test_search_accepts_archive_or_connection(db) -> None:

@@ -105,3 +105,10 @@ def test_bold_on_a_terminal(db: Path) -> None:
     os.close(leader)
     text = b"".join(chunks).decode()
     assert "\033[1mĐà\033[0m \033[1mNẵng\033[0m" in text and "[Đà]" not in text
+
+
+def test_all_ranks_every_match(db: Path) -> None:
+    """--all ranks every match; on an archive smaller than the window that is what the default ranks too."""
+    default = json.loads(run("--db", str(db), "--json", "--limit", "50", "uy", "ban").stdout)
+    every = json.loads(run("--db", str(db), "--json", "--limit", "50", "--all", "uy", "ban").stdout)
+    assert len(every) >= 3 and [r["id"] for r in every] == [r["id"] for r in default]
