@@ -162,13 +162,14 @@ def _is_byline(line: str) -> bool:
     return all(t[0].isupper() for t in tokens if t[0].isalpha()) and any(t[0].isalpha() for t in tokens)
 
 
-def content_lines(body: str | None) -> list[str]:
+def content_lines(body: str | None, *, cleaned: bool = False) -> list[str]:
     """Lines of ``clean(body)`` without counters, dates, source/credit lines and a trailing byline.
 
     These lines differ between copies of one story (each site adds its own), so comparing without
-    them lets a syndicated copy hash and shingle like the original.
+    them lets a syndicated copy hash and shingle like the original. ``cleaned``: ``body`` is already
+    ``clean``'s output (as the archive stores it; ``clean`` changes nothing in it), skip cleaning it again.
     """
-    lines = [ln for ln in clean(body).split("\n") if ln]
+    lines = [ln for ln in ((body or "") if cleaned else clean(body)).split("\n") if ln]
     kept = []
     for line in lines:
         short = len(line.split()) <= 12
@@ -182,9 +183,18 @@ def content_lines(body: str | None) -> list[str]:
     return kept
 
 
-def _compared_lines(body: str | None) -> list[list[str]]:
+def _compared_lines(body: str | None, *, cleaned: bool = False) -> list[list[str]]:
     """Word tokens of each content line in comparison form."""
-    return [words(comparison_form(line, cleaned=True)) for line in content_lines(body)]
+    return _compared(content_lines(body, cleaned=cleaned))
+
+
+def _compared(content: list[str]) -> list[list[str]]:
+    """Word tokens of each line in comparison form. The lines go through ``comparison_form`` together
+    (lowercasing, quotes and tone marks work within a word, and no word spans a line break): the same
+    tokens as line by line, in one call."""
+    if not content:
+        return []
+    return [words(line) for line in comparison_form("\n".join(content), cleaned=True).split("\n")]
 
 
 # A figure as written: "1.436", "36,5", "2024". Thousands separators (either mark before exactly three
@@ -209,9 +219,9 @@ def _hash_lines(lines: list[list[str]]) -> str:
     return hashlib.sha256("\n".join(" ".join(ln) for ln in lines).encode("utf-8")).hexdigest()
 
 
-def exact_key(body: str | None) -> str:
+def exact_key(body: str | None, *, cleaned: bool = False) -> str:
     """sha256 (hex) of the comparison form of the body's content lines: equal for exact copies."""
-    return _hash_lines(_compared_lines(body))
+    return _hash_lines(_compared_lines(body, cleaned=cleaned))
 
 
 # ------------------------------------------------------------------------------------- fingerprints
@@ -239,13 +249,25 @@ def _permutations(num_perm: int, seed: int, scheme: str) -> np.ndarray:
     return MinHash(num_perm=num_perm, seed=seed, scheme=scheme).permutations
 
 
-def fingerprint(body: str | None, cfg: DedupConfig, *, signature: bool = True) -> Fingerprint:
+def _sha1_hash32(shingles: Iterable[str]) -> list[int]:
+    """datasketch's sha1_hash32 of each shingle's UTF-8 bytes (the first four bytes of the SHA-1, little
+    endian), in one comprehension instead of a function call and a struct.unpack per shingle."""
+    sha1 = hashlib.sha1
+    return [int.from_bytes(sha1(s.encode("utf-8")).digest()[:4], "little") for s in shingles]
+
+
+def _given(value: int) -> int:
+    return value
+
+
+def fingerprint(body: str | None, cfg: DedupConfig, *, signature: bool = True, cleaned: bool = False) -> Fingerprint:
     """Exact key, syllable shingles, figures and MinHash signature of an article body.
 
     ``signature=False`` skips the MinHash: verifying a candidate's text needs only its shingles and
-    figures, and hashing every shingle is a third of the work."""
-    content = content_lines(body)
-    lines = [words(comparison_form(line, cleaned=True)) for line in content]
+    figures, and hashing every shingle is a third of the work. ``cleaned``: ``body`` is ``clean``'s
+    output already (see ``content_lines``)."""
+    content = content_lines(body, cleaned=cleaned)
+    lines = _compared(content)
     toks = [t for line in lines for t in line]
     key = _hash_lines(lines)
     k = cfg.shingle
@@ -254,8 +276,9 @@ def fingerprint(body: str | None, cfg: DedupConfig, *, signature: bool = True) -
     minhash = None
     if signature and len(toks) >= cfg.min_tokens:
         perms = _permutations(cfg.num_perm, cfg.seed, cfg.scheme)
-        mh = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, permutations=perms, scheme=cfg.scheme)
-        mh.update_batch([s.encode("utf-8") for s in shingles])
+        # The shingles' hashes are computed here (the same sha1_hash32 values) and handed over as they are.
+        mh = MinHash(num_perm=cfg.num_perm, seed=cfg.seed, permutations=perms, scheme=cfg.scheme, hashfunc=_given)
+        mh.update_batch(_sha1_hash32(shingles))
         minhash = np.asarray(mh.hashvalues, dtype="<u4")
     return Fingerprint(key, len(toks), shingles, numbers, minhash)
 

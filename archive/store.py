@@ -154,6 +154,7 @@ class Archive:
         self.crawl_id: int | None = None
         self.counts: Counter[str] = Counter()
         self._lock = threading.RLock()
+        self._depth = 0  # transactions open (the outer one and its savepoints), under the lock
         self._load_sites()
 
     # ------------------------------------------------------------------------------------ plumbing
@@ -169,15 +170,39 @@ class Archive:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: all or nothing."""
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception: all or nothing.
+
+        Inside another transaction of this archive (same thread: the lock is held), a savepoint instead:
+        all or nothing as well, on disk when the outer transaction commits. The crawl writes a group of
+        pages in one outer transaction (``add_page`` each in its savepoint): one commit for the group."""
         with self._lock:
+            if self._depth:
+                yield from self._savepoint()
+                return
             self.conn.execute("BEGIN IMMEDIATE")
+            self._depth += 1
             try:
                 yield self.conn
             except BaseException:
                 self.conn.execute("ROLLBACK")
                 raise
+            finally:
+                self._depth -= 1
             self.conn.execute("COMMIT")
+
+    def _savepoint(self) -> Iterator[sqlite3.Connection]:
+        name = f"nested_{self._depth}"
+        self.conn.execute(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute(f"ROLLBACK TO {name}")
+            self.conn.execute(f"RELEASE {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.conn.execute(f"RELEASE {name}")
 
     def _dedup_config(self, given: DedupConfig | None) -> DedupConfig:
         """The stored signatures were made with one configuration; keep using it until `dedup` rebuilds."""
@@ -492,9 +517,9 @@ class Archive:
     def _add_article(self, record: dict, ctx: dict, existing: dict | None) -> AddResult:
         fields = self._story_fields(record, ctx)
         if existing and existing["article_id"] is not None:
-            return self._refetch(record, ctx, existing, exact_key(ctx["body"]), fields)
+            return self._refetch(record, ctx, existing, exact_key(ctx["body"], cleaned=True), fields)
 
-        fp = fingerprint(ctx["body"], self.config)  # its exact key too: the text is read once
+        fp = fingerprint(ctx["body"], self.config, cleaned=True)  # its exact key too: the text is read once
         ekey = fp.exact_key
         article_id, how = self._exact_match(ekey, fp.tokens, ctx["title"]), "exact"
         if article_id is None and fp.near_ok:

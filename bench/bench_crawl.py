@@ -440,23 +440,32 @@ def run_profile(web: Any, config: Path, workdir: Path, articles: int) -> dict[st
     return summarize_profile(raw) | {"collapsed_stacks": str(kept.relative_to(ROOT))}
 
 
+# Threads waiting for work (a thread pool's idle workers, the archive writer between groups): py-spy samples
+# them as running. Their samples are left out of the shares.
+IDLE_FRAMES = frozenset({"Condition.wait (threading.py)", "ArchiveWriter._run (crawler/pipelines.py)"})
+
+
 def summarize_profile(raw: Path, top: int = 15) -> dict[str, Any]:
-    """Self and inclusive sample shares per function from py-spy's collapsed stacks."""
+    """Self and inclusive sample shares per function from py-spy's collapsed stacks (all threads; samples
+    of threads waiting for work left out)."""
     own: Counter[str] = Counter()
     inclusive: Counter[str] = Counter()
-    total = 0
+    total = idle = 0
     for line in raw.read_text(encoding="utf-8").splitlines():
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         n = int(count)
-        total += n
         frames = [_frame(f) for f in stack.split(";")]
+        if frames[-1] in IDLE_FRAMES:
+            idle += n
+            continue
+        total += n
         own[frames[-1]] += n
         for frame in set(frames):
             inclusive[frame] += n
     share = lambda c: [(name, round(100 * n / max(total, 1), 1)) for name, n in c.most_common(top)]  # noqa: E731
-    return {"samples": total, "self_percent": share(own), "inclusive_percent": share(inclusive)}
+    return {"samples": total, "idle_samples": idle, "self_percent": share(own), "inclusive_percent": share(inclusive)}
 
 
 def _frame(frame: str) -> str:

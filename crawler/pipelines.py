@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import logging
+import queue
+import threading
+import time
 from datetime import UTC, datetime
 from typing import Any
 
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
 from crawler.extract import extract
 
@@ -66,14 +72,21 @@ class DatePipeline(_Pipeline):
 
 
 class ArchivePipeline(_Pipeline):
-    """Writes each page to the SQLite archive, one transaction per page, its HTTP validators (for the next
-    run's conditional requests), and at the end the crawl's figures."""
+    """Writes each page to the SQLite archive with its HTTP validators (for the next run's conditional
+    requests), and at the end the crawl's figures.
+
+    The writes run in a thread of their own (``ArchiveWriter``), in the order the pages arrive: SQLite,
+    zlib and the commits release the GIL, so the crawl's thread goes on fetching and extracting meanwhile.
+    Pages that arrive within ``WRITE_GROUP_SECONDS`` of each other are committed together (each page in a
+    savepoint of its own: all of it or none of it, as alone); an item leaves this pipeline only once its
+    page is committed. A kill leaves the archive whole; it loses only pages not yet acknowledged."""
 
     def __init__(self, crawler: Crawler) -> None:
         super().__init__(crawler)
         self.archive: Any = None
         self.state: Any = None
         self.crawl_id: int | None = None
+        self.writer: ArchiveWriter | None = None
 
     def open_spider(self) -> None:
         from archive.crawlstate import CrawlState
@@ -86,33 +99,115 @@ class ArchivePipeline(_Pipeline):
         self.crawl_id = self.archive.start_crawl(
             list(spider.sites), dict(self.crawler.settings.getdict("CRAWL_ARGS"))
         )
+        settings = self.crawler.settings
+        self.writer = ArchiveWriter(
+            self.archive, self._write,
+            seconds=settings.getfloat("ARCHIVE_GROUP_SECONDS", WRITE_GROUP_SECONDS),
+            pages=settings.getint("ARCHIVE_GROUP_PAGES", WRITE_GROUP_PAGES),
+        )
 
-    def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
-        if item.get("not_modified"):
-            self.state.not_modified(item["url"], item["site_id"], item["fetched_at"])
+    async def process_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        result = await maybe_deferred_to_future(self.writer.submit(item))
+        if result is None:  # not modified
             return item
-        result = self.archive.add_page(archive_record(item))
         item["article_id"] = result.article_id
         item["outcome"] = result.outcome
         self.spider.figures[item["site_id"]][result.outcome] += 1
         if result.outcome == "rejected" and not item.get("error"):  # why: challenge, login-page, empty...
             reason = archive_record(item)["reason"] or "not-article"
             self.spider.figures[item["site_id"]][f"rejected:{reason.split(':')[0]}"] += 1
+        return item
+
+    def _write(self, item: dict[str, Any]) -> Any:
+        """In the writer thread, inside the group's transaction: the page, then its validators."""
+        if item.get("not_modified"):
+            self.state.not_modified(item["url"], item["site_id"], item["fetched_at"])
+            return None
+        result = self.archive.add_page(archive_record(item))
         if not item.get("error"):
             self.state.remember(
                 item["url"], item["site_id"], item["headers"], item["status"], item["fetched_at"],
                 requested_url=item.get("requested_url"),
             )
-        return item
+        return result
 
     def close_spider(self) -> None:
         spider = self.spider
+        if self.writer is not None:
+            self.writer.close()  # every item has been written already (each waited for its commit)
         reason = self.crawler.stats.get_value("finish_reason") if self.crawler.stats else None
         figures: dict[str, Any] = crawl_figures(spider)
         figures["_total"] = total_figures(figures)
         figures["_elapsed_seconds"] = round((datetime.now(UTC) - spider.started).total_seconds(), 2)
         self.archive.finish_crawl(self.crawl_id, figures, str(reason or "finished"))
         self.archive.close()
+
+
+# A commit per page was a tenth of the crawl's time (SQLite flushes both full-text indexes at each commit):
+# pages are committed in groups, at most this many, arriving at most this long after the group's first.
+WRITE_GROUP_SECONDS = 0.05
+WRITE_GROUP_PAGES = 50
+_CLOSE = object()
+
+
+class ArchiveWriter:
+    """One thread that runs ``write(item)`` for each submitted item, in order, a group of items per
+    transaction; each item's Deferred fires (in the reactor's thread) once its group is committed, with
+    what ``write`` returned, or its exception (that page's savepoint rolled back, the group goes on)."""
+
+    def __init__(self, archive: Any, write: Any, seconds: float, pages: int, reactor: Any = None) -> None:
+        if reactor is None:
+            from twisted.internet import reactor
+
+        self.archive, self.write, self.seconds, self.pages = archive, write, seconds, max(1, pages)
+        self.reactor = reactor
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._run, name="archive-writer", daemon=True)
+        self.thread.start()
+
+    def submit(self, item: dict[str, Any]) -> Deferred:
+        done: Deferred = Deferred()
+        self.queue.put((item, done))
+        return done
+
+    def close(self) -> None:
+        self.queue.put(_CLOSE)
+        self.thread.join()
+
+    def _run(self) -> None:
+        closing = False
+        while not closing:
+            first = self.queue.get()
+            if first is _CLOSE:
+                return
+            group = [first]
+            deadline = time.monotonic() + self.seconds
+            while len(group) < self.pages:
+                try:
+                    entry = self.queue.get(timeout=max(0.0, deadline - time.monotonic()))
+                except queue.Empty:
+                    break
+                if entry is _CLOSE:
+                    closing = True
+                    break
+                group.append(entry)
+            self._write_group(group)
+
+    def _write_group(self, group: list[tuple[dict[str, Any], Deferred]]) -> None:
+        results: list[Any] = []
+        try:
+            with self.archive.transaction():
+                for item, _ in group:
+                    try:
+                        results.append(self.write(item))
+                    except Exception:  # that page's savepoint is rolled back; the others stand
+                        results.append(Failure())
+        except Exception:  # the commit failed: none of the group is stored
+            failure = Failure()
+            results = [failure] * len(group)
+        for (_, done), result in zip(group, results, strict=True):
+            fire = done.errback if isinstance(result, Failure) else done.callback
+            self.reactor.callFromThread(fire, result)
 
 
 # Figures every site reports, zero or not: a missing key would read as "not measured".

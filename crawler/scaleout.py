@@ -207,6 +207,9 @@ def redis_settings(options: RedisOptions, settings: Settings) -> dict[str, Any]:
         "SCHEDULER_PERSIST": True,
         "SCHEDULER_FLUSH_ON_START": False,
         "SCHEDULER_IDLE_BEFORE_CLOSE": options.idle_seconds,
+        # The shared queue lives in Redis, not in this process, and whichever crawler gets a sitemap article's
+        # answer is not the one holding the sitemap: every sitemap article is queued at once (news.py).
+        "SITEMAP_REQUESTS_QUEUED": 0,
         "SCALEOUT_PREFIX": keys.prefix,
         "SCALEOUT_CRAWLER_ID": crawler_id(),
         "ITEM_PIPELINES": pipelines,

@@ -11,8 +11,9 @@ USER_AGENT = "vn-gov-news-archive/0.1 (+archive of Vietnamese government news; a
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 1
 # Scrapy (2.13+, asyncio reactor) starts this many tasks for every response to work through its items and
-# requests; the default 100 was a tenth of the crawl's CPU (bench/bench_crawl.py --profile). The pipelines
-# are synchronous, so more than one at a time gains nothing.
+# requests; the default 100 was a tenth of the crawl's CPU (bench/bench_crawl.py --profile). An article
+# response carries one item, and the archive's writes run in their own thread (crawler/pipelines.py), so more
+# gains nothing.
 CONCURRENT_ITEMS = 4
 DOWNLOAD_DELAY = 1.0
 # Scrapy's jitter spreads each delay from 0.5x to 1.5x: a site's delay would no longer be a floor.

@@ -81,15 +81,22 @@ def _regex(pattern: str) -> re.Pattern[str]:
         return re.compile(r"(?!x)x")  # a bad pattern in a profile matches nothing
 
 
-def visible_text_length(doc: Any) -> int:
+_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template"})
+
+
+def visible_text_length(doc: Any, limit: int | None = None) -> int:
+    """Characters of text in the body (stripped per text node); with `limit`, counting stops once it is
+    reached (the answer is then some number >= limit)."""
     body = doc.find("body")
     root = body if body is not None else doc
     total = 0
     for node in root.iter():
-        if not isinstance(node.tag, str) or node.tag in {"script", "style", "noscript", "template"}:
+        if not isinstance(node.tag, str) or node.tag in _INVISIBLE_TAGS:
             total += len((node.tail or "").strip())
             continue
         total += len((node.text or "").strip()) + len((node.tail or "").strip())
+        if limit is not None and total >= limit:
+            break
     return total
 
 
@@ -102,7 +109,7 @@ def page_problem(doc: Any | None, html: str, headers: dict | None = None) -> str
     """A reason when the page is no article before any extraction: empty, challenge, js-shell."""
     if not html.strip() or doc is None:
         return "empty"
-    text_length = visible_text_length(doc)
+    text_length = visible_text_length(doc, limit=WALL_MAX_TEXT)  # only "less than WALL_MAX_TEXT" and 0 matter
     if text_length < WALL_MAX_TEXT:
         problem = _wall_or_shell(html[:SCAN_CHARS], headers, text_length)
         if problem:

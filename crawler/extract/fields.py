@@ -210,10 +210,12 @@ def find_attachments(nodes: list[Any], base_url: str | None) -> list[dict[str, s
     for node in nodes:
         in_block = _under_attachment_label(node)
         anchors.extend((anchor, in_block) for anchor in ([node] if node.tag == "a" else node.iter("a")))
-    order = {anchor: index for index, anchor in enumerate(nodes[0].getroottree().iter("a"))} if nodes else {}
+    if len(anchors) > 1:  # in page order (one anchor is in order already: no walk over the page's links)
+        order = {anchor: index for index, anchor in enumerate(nodes[0].getroottree().iter("a"))}
+        anchors.sort(key=lambda pair: order.get(pair[0], 0))
     found: list[dict[str, str]] = []
     seen: set[str] = set()
-    for anchor, in_block in sorted(anchors, key=lambda pair: order.get(pair[0], 0)):
+    for anchor, in_block in anchors:
         href = (anchor.get("href") or "").strip()
         if not href or href.startswith(("javascript:", "mailto:", "#")):
             continue
@@ -232,9 +234,21 @@ def _under_attachment_label(node: Any) -> bool:
     for depth, element in enumerate([node, *node.iterancestors()]):
         if depth > 3:
             break
-        if ATTACHMENT_LABEL.search(" ".join(element.itertext())[:300]):
+        if ATTACHMENT_LABEL.search(_text_start(element, 300)):
             return True
     return False
+
+
+def _text_start(element: Any, limit: int) -> str:
+    """``" ".join(element.itertext())[:limit]`` without joining the rest of a large element's text."""
+    parts: list[str] = []
+    size = 0
+    for piece in element.itertext():
+        parts.append(piece)
+        size += len(piece) + 1
+        if size > limit:
+            break
+    return " ".join(parts)[:limit]
 
 
 def _download_like(href: str) -> bool:

@@ -179,6 +179,47 @@ def select_all(root: Any, selector: str) -> list[Any]:
     return [node for node in result if isinstance(node, etree._Element)] if isinstance(result, list) else []
 
 
+@lru_cache(maxsize=256)
+def _union(selectors: tuple[str, ...]) -> tuple[etree.XPath | None, tuple[str, ...]]:
+    """One XPath for all the CSS selectors of `selectors` that compile, or None if none does, and the
+    `xpath:` ones, which are evaluated alone (they may select other things than elements)."""
+    paths = []
+    for selector in selectors:
+        if selector.startswith("xpath:"):
+            continue
+        compiled = _compile(selector)
+        if compiled is not None:
+            paths.append(f"({compiled.path})")
+    union = None
+    if paths:
+        try:
+            union = etree.XPath(" | ".join(paths))
+        except etree.XPathError:  # pragma: no cover - each part compiled alone
+            union = None
+    return union, tuple(s for s in selectors if s.startswith("xpath:") or (union is None and _compile(s) is not None))
+
+
+def select_any(root: Any, selectors: tuple[str, ...]) -> list[Any]:
+    """The nodes any of `selectors` matches, each once (the CSS ones in document order, in one pass of
+    libxml2 instead of one call each): for removing them all, where their order does not matter."""
+    union, alone = _union(tuple(selectors))
+    nodes: list[Any] = []
+    if union is not None:
+        try:
+            nodes = [node for node in union(root) if isinstance(node, etree._Element)]
+        except Exception as error:  # evaluation errors on odd trees: each selector on its own
+            logger.debug("selectors %r failed together: %s", selectors, error)
+            return select_every(root, selectors)
+    if alone:
+        seen = {id(node) for node in nodes}
+        for selector in alone:
+            for node in select_all(root, selector):
+                if id(node) not in seen:
+                    seen.add(id(node))
+                    nodes.append(node)
+    return nodes
+
+
 def select_first(root: Any, selectors: tuple[str, ...], accept: Any = None) -> Any | None:
     """The first node, over the selectors in order, that `accept(node)` approves (default: any)."""
     for selector in selectors:

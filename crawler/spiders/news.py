@@ -13,13 +13,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.datatypes import SequenceExclude
@@ -43,6 +45,11 @@ from crawler.discovery import (
 from crawler.items import failure_item, not_modified_item, page_item
 
 MAX_SITEMAPS_PER_SITE = 50
+# Article requests from sitemaps waiting in the scheduler, per site, at most (at least twice the site's
+# concurrency; setting SITEMAP_REQUESTS_QUEUED, 0: all at once). The rest wait as (URL, lastmod, sitemap) in
+# the spider: a queued Request costs some 5 kB, and sitemaps listing 100,000 stories held half a gigabyte of
+# them for most of the crawl.
+SITEMAP_REQUESTS_QUEUED = 32
 # Statuses an article request hands to its callback (recorded with the status): all but the redirects, which
 # RedirectMiddleware follows. (``handle_httpstatus_all`` would turn redirects off as well.)
 ALL_BUT_REDIRECTS = SequenceExclude({301, 302, 303, 307, 308})
@@ -90,7 +97,32 @@ class NewsSpider(scrapy.Spider):
         self.activity: dict[str, list[float]] = {}  # site -> [first request, last answer] (monotonic)
         self.listing_dates: dict[str, str] = {}
         self.feeds_seen: set[str] = set()
+        # Sitemap articles not requested yet, per site, and how many of the requests made are still out.
+        self.sitemap_waiting: dict[str, deque[tuple[str, str | None, str]]] = defaultdict(deque)
+        self.sitemap_out: Counter[str] = Counter()
+        self.sitemap_queued = SITEMAP_REQUESTS_QUEUED
         self.started = datetime.now(UTC)
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.sitemap_queued = crawler.settings.getint("SITEMAP_REQUESTS_QUEUED", SITEMAP_REQUESTS_QUEUED)
+        crawler.signals.connect(spider.idle, signal=signals.spider_idle)
+        return spider
+
+    def idle(self) -> None:
+        """Nothing left to fetch but sitemap articles still waiting (a request the scheduler dropped as a
+        duplicate never answers, so its place was not handed on): send the next ones."""
+        if not any(self.sitemap_waiting.values()):
+            return
+        self.sitemap_out.clear()
+        sent = 0
+        for site_id in list(self.sitemap_waiting):
+            for request in self._sitemap_articles(self.sites[site_id]):
+                self.crawler.engine.crawl(request)
+                sent += 1
+        if sent:
+            raise DontCloseSpider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for site in self.sites.values():
@@ -206,16 +238,41 @@ class NewsSpider(scrapy.Spider):
                 continue  # a sitemap never leads the crawl off its site
             if entry.is_sitemap:
                 request = self._sitemap_request(site, entry.url)
-            elif rules.classify(entry.url) == "article" and not self._is_known(site, entry.url):
-                request = self._article_request(
-                    site, Link(entry.url, "article"), response.url, priority=PRIORITY["sitemap_article"]
-                )
                 if request is not None:
-                    request.meta["sitemap_lastmod"] = entry.lastmod
-            else:
+                    yield request
+            elif rules.classify(entry.url) == "article" and not self._is_known(site, entry.url):
+                self.sitemap_waiting[site.id].append((entry.url, entry.lastmod, response.url))
+        yield from self._sitemap_articles(site)
+
+    def _sitemap_articles(self, site: Site) -> Iterator[scrapy.Request]:
+        """Requests for the site's waiting sitemap articles, up to SITEMAP_REQUESTS_QUEUED out at a time;
+        each one answered (or failed) hands its place on. Sitemap articles come last anyway (their priority
+        is the lowest): the same pages are fetched in the same order, without queuing them all at once."""
+        waiting = self.sitemap_waiting[site.id]
+        if self.sitemap_queued > 0:
+            room = max(self.sitemap_queued, 2 * site.concurrency) - self.sitemap_out[site.id]
+        else:  # all at once
+            room = len(waiting)
+        while waiting and room > 0:
+            url, lastmod, sitemap_url = waiting.popleft()
+            request = self._article_request(
+                site, Link(url, "article"), sitemap_url, priority=PRIORITY["sitemap_article"]
+            )
+            if request is None:
                 continue
-            if request is not None:
-                yield request
+            request.meta["sitemap_lastmod"] = lastmod
+            request.meta["from_sitemap"] = True
+            self.sitemap_out[site.id] += 1
+            room -= 1
+            yield request
+
+    def _sitemap_answered(self, request: scrapy.Request) -> Iterator[scrapy.Request]:
+        """A sitemap article was answered or failed: its place goes to the next waiting one."""
+        if not request.meta.get("from_sitemap"):
+            return
+        site_id = request.meta["site_id"]
+        self.sitemap_out[site_id] = max(0, self.sitemap_out[site_id] - 1)
+        yield from self._sitemap_articles(self.sites[site_id])
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         site = self.sites[response.meta["site_id"]]
@@ -254,7 +311,11 @@ class NewsSpider(scrapy.Spider):
 
     # -- articles ---------------------------------------------------------------------------------
 
-    def parse_article(self, response: Response) -> Iterator[dict[str, Any]]:
+    def parse_article(self, response: Response) -> Iterator[dict[str, Any] | scrapy.Request]:
+        yield from self._sitemap_answered(response.request)
+        yield from self._article_items(response)
+
+    def _article_items(self, response: Response) -> Iterator[dict[str, Any]]:
         site_id = response.meta["site_id"]
         counts = self.figures[site_id]
         counts["fetched"] += 1
@@ -275,8 +336,12 @@ class NewsSpider(scrapy.Spider):
             sitemap_lastmod=response.meta.get("sitemap_lastmod"),
         )
 
-    def failed(self, failure: Failure) -> Iterator[dict[str, Any]]:
+    def failed(self, failure: Failure) -> Iterator[dict[str, Any] | scrapy.Request]:
         """One log line per failed page, no traceback: a dead link or a timeout is a fact about a site."""
+        yield from self._sitemap_answered(failure.request)
+        yield from self._failure_items(failure)
+
+    def _failure_items(self, failure: Failure) -> Iterator[dict[str, Any]]:
         request = failure.request
         site_id = request.meta.get("site_id", "")
         reason, status = _failure_reason(failure)
