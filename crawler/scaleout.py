@@ -13,7 +13,8 @@ Redis keys (prefix ``vngov``; a second archive takes another database number in 
 * ``vngov:items`` (list of records), ``vngov:ingesting`` (the record the writer is storing),
   ``vngov:dead`` (records the writer could not store, with the error);
 * ``vngov:figures`` (list: each crawler's figures, pushed as it closes), ``vngov:sites`` (hash: site rows);
-* ``vngov:budgets`` (hash: the run's page budgets and listing limits as spent so far, ``SharedBudgets``).
+* ``vngov:budgets`` (hash: the run's page budgets and listing limits as spent so far, ``SharedBudgets``),
+  ``vngov:chains`` (set: the articles met on each pagination's pages, ``SharedChains``).
 
 A run begins when a crawler starts while no other is alive: the queue, dupefilter and budgets of any earlier
 run (finished, or abandoned by crashed crawlers) are cleared first. Crawlers that start while one is alive
@@ -90,7 +91,7 @@ class Keys:
         self.crawlers = f"{prefix}:crawlers"
         self.items, self.ingesting, self.dead = f"{prefix}:items", f"{prefix}:ingesting", f"{prefix}:dead"
         self.figures, self.sites = f"{prefix}:figures", f"{prefix}:sites"
-        self.budgets = f"{prefix}:budgets"
+        self.budgets, self.chains = f"{prefix}:budgets", f"{prefix}:chains"
 
     def lists(self) -> tuple[str, ...]:
         """The lists a finished run leaves empty (the dead letters aside)."""
@@ -225,7 +226,7 @@ JOIN = """
 local now = tonumber(redis.call('TIME')[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local fresh = redis.call('ZCARD', KEYS[1]) == 0
-if fresh then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4]) end
+if fresh then redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5]) end
 redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
 if fresh then return 1 end
 return 0
@@ -240,7 +241,7 @@ local now = tonumber(redis.call('TIME')[1])
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) == 0 then
-  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4])
+  redis.call('DEL', KEYS[2], KEYS[3], KEYS[4], KEYS[5])
   return 1
 end
 return 0
@@ -284,6 +285,32 @@ class SharedBudgets:
         return bool(self._take_listing(keys=[self.key], args=[site_id, self.limits[site_id].max_listing_pages]))
 
 
+# The articles of one pagination page added to its chain's; the positions of those the chain had not met.
+CHAIN_ADD = """
+local fresh = {}
+for i, member in ipairs(ARGV) do
+  if redis.call('SADD', KEYS[1], member) == 1 then table.insert(fresh, i) end
+end
+return fresh
+"""
+
+
+class SharedChains:
+    """``crawler.budgets.Chains`` in Redis (one set per run, cleared with the queue): the next page of a
+    pagination may be read by another crawler than the page before it, and still be known for a repeat."""
+
+    def __init__(self, server: redis.Redis, key: str) -> None:
+        self.key = key
+        self._add = server.register_script(CHAIN_ADD)
+
+    def add(self, chain: str, articles: set[str]) -> set[str]:
+        ordered = sorted(articles)
+        if not ordered:
+            return set()
+        fresh = self._add(keys=[self.key], args=[f"{chain}\t{url}" for url in ordered])
+        return {ordered[int(i) - 1] for i in fresh}
+
+
 def live_crawlers(server: redis.Redis, keys: Keys) -> int:
     """How many crawlers are registered and not expired (Redis's clock: hosts' clocks may differ)."""
     now = server.time()[0]
@@ -315,7 +342,7 @@ class RedisScheduler(Scheduler):
         return instance
 
     def _script(self, source: str, *args: Any) -> int:
-        keys = [self.keys.crawlers, self.keys.requests, self.keys.dupefilter, self.keys.budgets]
+        keys = [self.keys.crawlers, self.keys.requests, self.keys.dupefilter, self.keys.budgets, self.keys.chains]
         return int(self.server.eval(source, len(keys), *keys, self.member, *args))
 
     def open(self, spider: Any) -> None:
@@ -328,8 +355,9 @@ class RedisScheduler(Scheduler):
         )
         if not self.df:
             self.df = load_object(self.dupefilter_cls).from_spider(spider)
-        if hasattr(spider, "budgets"):  # page budgets and listing limits count for the run, not per crawler
+        if hasattr(spider, "budgets"):  # page budgets, listing limits and pagination repeats: for the run
             spider.budgets = SharedBudgets(self.server, self.keys.budgets, spider.budgets)
+            spider.chains = SharedChains(self.server, self.keys.chains)
         logger.info("%s the %s run on Redis as %s (%d requests queued)", "started" if fresh else "joined",
                     self.keys.prefix, self.member, len(self.queue))
         self.beat = create_looping_call(self._renew)

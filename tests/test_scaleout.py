@@ -331,6 +331,23 @@ def test_budgets_hold_for_the_run_across_crawlers(redis_url):
     server.flushdb()
 
 
+def test_pagination_repeats_are_seen_across_crawlers(redis_url):
+    """Page 2 of a pagination read by crawler B after crawler A read page 1: B knows which articles are new,
+    so a trap repeating page 1 under every number stops as it would with one crawler."""
+    from crawler.budgets import Chains
+    from crawler.scaleout import SharedChains
+
+    server = redis.Redis.from_url(redis_url.replace("/0", "/4"))
+    a, b, local = SharedChains(server, "test:chains"), SharedChains(server, "test:chains"), Chains()
+    page1, page2 = {"u1", "u2", "u3"}, {"u3", "u4"}
+    for chains in ((a, b), (local, local)):
+        assert chains[0].add("http://x/tin?page={n}", page1) == page1
+        assert chains[1].add("http://x/tin?page={n}", page1) == set()  # the repeat
+        assert chains[1].add("http://x/tin?page={n}", page2) == {"u4"}
+        assert chains[0].add("http://x/other?page={n}", page2) == page2  # another chain
+    server.flushdb()
+
+
 def test_a_record_that_cannot_be_stored_is_kept_with_its_error(redis_url, tmp_path):
     url = redis_url.replace("/0", "/1")
     server = redis.Redis.from_url(url)

@@ -29,7 +29,7 @@ from twisted.python.failure import Failure
 
 from archive.crawlstate import Recheck
 from archive.dedup import canonical_url
-from crawler.budgets import Budgets
+from crawler.budgets import Budgets, Chains
 from crawler.config import CrawlerOptions, Limits, Site
 from crawler.discovery import (
     Link,
@@ -92,7 +92,7 @@ class NewsSpider(scrapy.Spider):
         self.seen_articles: set[str] = set()
         # Article URLs met on the pages of each pagination chain so far: a page that adds none is a repeat
         # (a trap serving the same page under ever higher numbers, or the empty page past the end).
-        self.chains: dict[str, set[str]] = defaultdict(set)
+        self.chains = Chains()  # SharedChains when crawlers share the run
         self.figures: dict[str, Counter[str]] = defaultdict(Counter)
         self.activity: dict[str, list[float]] = {}  # site -> [first request, last answer] (monotonic)
         self.listing_dates: dict[str, str] = {}
@@ -187,9 +187,7 @@ class NewsSpider(scrapy.Spider):
         (so a run stops paging once a page holds only known articles)."""
         on_page = {canonical_url(link.url) for link in articles}
         chain = response.meta.get("chain")
-        fresh = on_page - self.chains[chain] if chain else on_page
-        if chain:
-            self.chains[chain] |= on_page
+        fresh = self.chains.add(chain, on_page) if chain else on_page
         if not self.backfill:
             fresh &= {canonical_url(link.url) for link in unknown}
         if not fresh:
@@ -201,7 +199,7 @@ class NewsSpider(scrapy.Spider):
             if page.number > max_number:
                 self.figures[site.id]["page_number_limit"] += 1
                 continue
-            self.chains[page.chain] |= on_page  # its next page is compared with this one
+            self.chains.add(page.chain, on_page)  # its next page is compared with this one
             request = self._listing_request(
                 site, link.url, depth=response.meta.get("listing_depth", 0), chain=page.chain
             )
