@@ -13,6 +13,7 @@ import logging.handlers
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,8 +100,7 @@ def crawl_lock(db: Path) -> Iterator[None]:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = _lock_holder(handle) or "another process"
             raise LockHeld(f"another crawl holds the lock on {db} ({holder}); exiting") from None
         handle.seek(0)
         handle.truncate()
@@ -109,6 +109,18 @@ def crawl_lock(db: Path) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+def _lock_holder(handle: Any, tries: int = 25) -> str:
+    """What the lock's holder wrote in the file ("pid N"). A crawl started at the same moment may have taken
+    the lock and not yet written its pid: wait for it a little (at most half a second)."""
+    for _ in range(tries):
+        handle.seek(0)
+        holder = handle.read().strip()
+        if holder:
+            return holder
+        time.sleep(0.02)
+    return ""
 
 
 def check_writable(db: Path) -> None:

@@ -157,3 +157,31 @@ def test_report_is_written_beside_the_log(night):
     # The dead site failed: the report lists it, before the site that answered.
     assert html.index("dead") < html.index("danang")
     assert "<script" not in html
+
+
+def test_the_lock_message_names_a_holder_that_has_just_started(tmp_path):
+    """Two crawls started at the same moment: the loser may find the lock taken and its pid not written yet;
+    it waits a moment for the pid rather than naming 'another process'."""
+    import fcntl
+    import threading
+
+    from crawler.crawl import LockHeld
+
+    db = tmp_path / "archive.db"
+    holder = open(db.with_name(db.name + ".lock"), "a+")  # noqa: SIM115 (held across the thread below)
+    fcntl.flock(holder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+    def write_pid_late() -> None:
+        time.sleep(0.15)
+        holder.write("pid 4242")
+        holder.flush()
+
+    writer = threading.Thread(target=write_pid_late)
+    writer.start()
+    try:
+        with pytest.raises(LockHeld, match="pid 4242"):
+            with crawl_lock(db):
+                pass
+    finally:
+        writer.join()
+        holder.close()
