@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from pathlib import Path
 
 import pytest
 
@@ -14,19 +13,11 @@ from archive import Archive
 from crawler.pipelines import ArchiveWriter
 
 try:
-    from test_archive import counts, fts_ok
-    from test_archive_corpus import SITES, STORY_A, STORY_B, TITLE_A, TITLE_B, record
+    from test_archive import archive, counts, fts_ok  # noqa: F401 (archive: the fixture)
+    from test_archive_corpus import STORY_A, STORY_B, TITLE_A, TITLE_B, record
 except ImportError:  # tests/ collected as a package
-    from tests.test_archive import counts, fts_ok
-    from tests.test_archive_corpus import SITES, STORY_A, STORY_B, TITLE_A, TITLE_B, record
-
-
-@pytest.fixture
-def archive(tmp_path: Path):
-    arc = Archive(tmp_path / "archive.db")
-    arc.upsert_sites(SITES)
-    yield arc
-    arc.close()
+    from tests.test_archive import archive, counts, fts_ok  # noqa: F401
+    from tests.test_archive_corpus import STORY_A, STORY_B, TITLE_A, TITLE_B, record
 
 
 class FakeReactor:

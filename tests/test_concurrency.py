@@ -15,7 +15,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from servers import free_port
+from servers import datasette
 
 from archive.store import Archive
 from crawler.samples.server import Response, SampleWeb
@@ -92,38 +92,9 @@ def get(url: str) -> tuple[int, str]:
 def served(tmp_path):
     db = tmp_path / "archive.db"
     Archive(db).close()  # an empty archive: Datasette serves it before the crawl writes anything
-    port = free_port()
-    log = open(tmp_path / "datasette.log", "w+")  # a file: a pipe nobody reads would block the server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "archive", "serve", "--db", str(db), "--port", str(port)],
-        cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT, text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("datasette did not start: " + log_text(log)[-2000:]) from None
-                time.sleep(0.2)
+    log = tmp_path / "datasette.log"
+    with datasette(db, log=log) as (base, proc):
         yield base, db, proc, log
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        log.close()
-
-
-def log_text(log) -> str:
-    log.flush()
-    log.seek(0)
-    return log.read()
 
 
 def test_datasette_serves_while_a_crawl_writes(slow_web, served, tmp_path):
@@ -164,5 +135,5 @@ def test_datasette_serves_while_a_crawl_writes(slow_web, served, tmp_path):
         assert json.loads(body)[0]["n"] == archive.stats()["stories"] > 40
     crawl.stderr.close()
     assert server.poll() is None
-    assert "locked" not in log_text(log).lower()
+    assert "locked" not in log.read_text(errors="replace").lower()
     print(f"\ndatasette during the crawl: {len(answers)} answers, stories seen {counts[0]} -> {counts[-1]}")

@@ -15,7 +15,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -31,7 +30,7 @@ from crawler.config import ConfigError, load_config
 
 sys.path.insert(0, str(Path(__file__).parent))
 from faultserver import SECRET_COOKIE, BoundsSite, OffsiteServer  # noqa: E402
-from servers import free_port
+from servers import datasette
 
 ROOT = Path(__file__).resolve().parents[1]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "CRAWL_QUIET": "1"}
@@ -206,20 +205,7 @@ WRITES = [
 def test_datasette_serves_read_only(bounded, tmp_path):
     db = bounded["db"]
     before = digest(db)
-    port = free_port()
-    log = open(tmp_path / "datasette.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen([sys.executable, "-m", "archive", "serve", "--db", str(db), "--port", str(port)],
-                            cwd=ROOT, env=ENV, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1).close()
-                break
-            except OSError:
-                assert proc.poll() is None and time.monotonic() < deadline, "datasette did not start"
-                time.sleep(0.2)
+    with datasette(db, log=tmp_path / "datasette.log") as (base, _):
         name = db.stem
         assert request(f"{base}/{name}.json?sql=select+count(*)+from+articles") == 200  # reading works
         statuses = {}
@@ -237,13 +223,6 @@ def test_datasette_serves_read_only(bounded, tmp_path):
                                   as_json),
             "drop API": request(f"{base}/{name}/articles/-/drop", b"{}", as_json),
         }
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
     print("\ndatasette refusals:", statuses, posts)
     assert all(status >= 400 for status in statuses.values()), statuses
     assert all(status >= 400 for status in posts.values()), posts

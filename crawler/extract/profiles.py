@@ -212,11 +212,7 @@ def select_any(root: Any, selectors: tuple[str, ...]) -> list[Any]:
             return select_every(root, selectors)
     if alone:
         seen = {id(node) for node in nodes}
-        for selector in alone:
-            for node in select_all(root, selector):
-                if id(node) not in seen:
-                    seen.add(id(node))
-                    nodes.append(node)
+        nodes += [node for node in select_every(root, alone) if id(node) not in seen]
     return nodes
 
 
